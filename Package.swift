@@ -1,0 +1,83 @@
+// swift-tools-version:6.0
+// skipdit: a Skip-DiT video renderer daemon. Module layout: see README.md, "Design".
+import PackageDescription
+
+/// Optimisation flags for the numeric targets. AVX2+FMA (x86-64-v3) is the baseline the
+/// hand-written kernels are vectorised for; the heavy GEMMs live in OpenBLAS/oneDNN, which
+/// dispatch on the CPU at run time.
+let numericC: [CSetting] = [.unsafeFlags(["-O3", "-march=x86-64-v3", "-ffp-contract=off"])]
+let numericSwift: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3", "-Ounchecked"])]
+
+let package = Package(
+    name: "skipdit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "skipdit", targets: ["skipdit"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // System-library shims: module maps plus static-inline helpers for C macros.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(
+            name: "CFFmpeg", path: "Sources/CFFmpeg",
+            pkgConfig: "libavformat libavcodec libswscale libavutil"),
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1"),
+        .target(
+            name: "CSentencePiece", path: "Sources/CSentencePiece",
+            linkerSettings: [.linkedLibrary("sentencepiece")]),
+
+        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CDNNL"], swiftSettings: numericSwift),
+        .target(name: "Checkpoints", dependencies: ["TensorCore"], swiftSettings: numericSwift),
+        .target(name: "Diffusion", dependencies: ["TensorCore"], swiftSettings: numericSwift),
+        .target(name: "Latte", dependencies: ["TensorCore", "Checkpoints"], swiftSettings: numericSwift),
+        .target(name: "VAE", dependencies: ["TensorCore", "Checkpoints"], swiftSettings: numericSwift),
+        .target(
+            name: "TextEncoder", dependencies: ["TensorCore", "Checkpoints", "CSentencePiece"],
+            swiftSettings: numericSwift),
+        .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
+        .target(name: "Jobs", dependencies: ["CYAML"]),
+        .target(name: "Spool", dependencies: ["Jobs", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Conformance",
+            dependencies: ["TensorCore", "Checkpoints", "Diffusion", "Latte", "VAE", "TextEncoder"]),
+        .target(
+            name: "Render",
+            dependencies: [
+                "TensorCore", "Checkpoints", "Diffusion", "Latte", "VAE", "TextEncoder", "VideoIO", "Jobs",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "Spool", "Render", "Jobs",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .target(
+            name: "Benchmarks",
+            dependencies: ["TensorCore", "Checkpoints", "Latte", "VAE", "TextEncoder", "Diffusion"]),
+        .executableTarget(
+            name: "skipdit",
+            dependencies: [
+                "TensorCore", "Checkpoints", "Conformance", "Benchmarks", "VideoIO", "Jobs", "Spool", "Render",
+                "Daemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: []),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TensorCore", "TestSupport"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Conformance", "TestSupport"]),
+        .testTarget(name: "LatteTests", dependencies: ["Latte", "Conformance", "TestSupport"]),
+        .testTarget(name: "VAETests", dependencies: ["VAE", "Conformance", "TestSupport"]),
+        .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["Checkpoints", "TensorCore"], path: "Tests/TestSupport"),
+    ],
+    swiftLanguageModes: [.v5]
+)
