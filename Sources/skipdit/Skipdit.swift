@@ -1,0 +1,19 @@
+// The skipdit command line: a thin layer over the library targets. One file per command.
+
+import ArgumentParser
+
+@main
+struct Skipdit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "skipdit",
+        abstract: "Render videos with Skip-DiT (Latte + Skip-Cache) from YAML jobs in a spool directory.",
+        version: SkipditVersion.string,
+        subcommands: [
+            ServeCommand.self, RenderCommand.self, ValidateCommand.self, StatusCommand.self, CancelCommand.self,
+            ConformanceCommand.self, BenchCommand.self, EncodeCommand.self,
+        ])
+}
+
+enum SkipditVersion {
+    static let string = "0.1.0"
+}
