@@ -2,11 +2,10 @@
 // skipdit: a Skip-DiT video renderer daemon. Module layout: see README.md, "Design".
 import PackageDescription
 
-/// Optimisation flags for the numeric targets. AVX2+FMA (x86-64-v3) is the baseline the
+/// Code generation for the numeric targets: AVX2+FMA (Haswell and later) is the baseline the
 /// hand-written kernels are vectorised for; the heavy GEMMs live in OpenBLAS/oneDNN, which
 /// dispatch on the CPU at run time.
-let numericC: [CSetting] = [.unsafeFlags(["-O3", "-march=x86-64-v3", "-ffp-contract=off"])]
-let numericSwift: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3", "-Ounchecked"])]
+let numericSwift: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell", "-Xcc", "-march=haswell"])]
 
 let package = Package(
     name: "skipdit",
