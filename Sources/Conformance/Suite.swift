@@ -70,6 +70,7 @@ struct C2VRunner: CaseRunner {
         switch kind {
         case "schedule": return try C2VDiffusionCases.schedule(c, fixtures: fixtures)
         case "diffusion_step": return try C2VDiffusionCases.diffusionSteps(c, fixtures: fixtures)
+        case "timestep_features": return try C2VFeatureCases.timestepFeatures(c, fixtures: fixtures)
         default: throw .unsupportedCase(name: (try? c["name"].string) ?? c.path, kind: kind)
         }
     }
