@@ -336,6 +336,9 @@ final class OutputFormat {
 /// limited-range YUV out: the conversion `ColourTags.bt709Limited` describes.
 final class Scaler {
     private let context: OpaquePointer
+    /// A padded rgb24 copy of the input: swscale's SIMD row readers read up to 16 bytes past the end
+    /// of the last row (valgrind caught it), so they must never see the caller's exact-size buffer.
+    private let source: Frame
     private let width: Int
     private let height: Int
     private let path: String
@@ -350,6 +353,12 @@ final class Scaler {
         self.width = width
         self.height = height
         self.path = path
+        do throws(VideoIOError) {
+            source = try Frame(width: width, height: height, layout: .rgb24, path: path)
+        } catch {
+            sws_freeContext(context)
+            throw error
+        }
         // For RGB input the destination table picks the matrix; 1 = full-range RGB, 0 = limited YUV.
         let bt709 = sws_getCoefficients(SWS_CS_ITU709)
         let rc = sws_setColorspaceDetails(context, bt709, 1, bt709, 0, 0, 1 << 16, 1 << 16)
@@ -361,8 +370,9 @@ final class Scaler {
     /// Converts packed RGB24 rows (stride 3*W) into the yuv420p frame.
     func convert(rgb: UnsafeBufferPointer<UInt8>, into frame: Frame) throws(VideoIOError) {
         precondition(rgb.count == width * height * 3)
-        var sourcePlanes: [UnsafePointer<UInt8>?] = [UnsafePointer(rgb.baseAddress), nil, nil, nil]
-        var sourceStrides: [Int32] = [Int32(width * 3), 0, 0, 0]
+        source.copyPacked(rgb: rgb)
+        var sourcePlanes: [UnsafePointer<UInt8>?] = [UnsafePointer(source.pointer.pointee.data.0), nil, nil, nil]
+        var sourceStrides: [Int32] = [source.pointer.pointee.linesize.0, 0, 0, 0]
         let rows = frame.withPlanes { planes, strides in
             sws_scale(context, &sourcePlanes, &sourceStrides, 0, Int32(height), planes, strides)
         }
