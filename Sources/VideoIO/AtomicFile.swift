@@ -24,7 +24,8 @@ struct AtomicFile {
         finalPath = url.path
         directoryPath = url.deletingLastPathComponent().path
         let token = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-        tempPath = url.deletingLastPathComponent()
+        tempPath =
+            url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(token).tmp").path
     }
 

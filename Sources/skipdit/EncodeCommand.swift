@@ -68,7 +68,8 @@ struct EncodeCommand: AsyncParsableCommand {
             }
             try writer.finish()
             if poster {
-                let frame = UnsafeBufferPointer(rebasing: all[posterFrame * frameBytes..<(posterFrame + 1) * frameBytes])
+                let frame = UnsafeBufferPointer(
+                    rebasing: all[posterFrame * frameBytes..<(posterFrame + 1) * frameBytes])
                 try PosterWriter.writePNG(
                     rgb: frame, width: width, height: height, to: PosterWriter.posterURL(forVideo: url))
             }

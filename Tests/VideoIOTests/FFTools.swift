@@ -18,7 +18,8 @@ enum FFTools {
             let executable = searchPath.split(separator: ":").map({ "\($0)/\(tool)" })
                 .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
         else {
-            throw ToolError(description: "\(tool) not found in PATH; install Debian's ffmpeg package (scripts/install-deps)")
+            throw ToolError(
+                description: "\(tool) not found in PATH; install Debian's ffmpeg package (scripts/install-deps)")
         }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("fftools-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -40,7 +41,8 @@ enum FFTools {
         let stderr = String(decoding: try Data(contentsOf: err), as: UTF8.self)
         guard process.terminationStatus == 0 else {
             throw ToolError(
-                description: "\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(stderr)")
+                description:
+                    "\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(stderr)")
         }
         return try Data(contentsOf: out)
     }

@@ -13,7 +13,8 @@ final class MP4WriterFailureTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
     private func assertEmpty(_ dir: URL, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual((try? directoryListing(dir)) ?? ["<unreadable>"], [], "files left behind", file: file, line: line)
+        XCTAssertEqual(
+            (try? directoryListing(dir)) ?? ["<unreadable>"], [], "files left behind", file: file, line: line)
     }
 
     func testOddSizeIsRejected() throws {
@@ -78,8 +79,10 @@ final class MP4WriterFailureTests: XCTestCase {
             XCTAssertTrue(text.contains(url.path), text)
             XCTAssertTrue(text.contains("Read-only file system") || text.contains("Permission denied"), text)
         }
-        XCTAssertThrowsError(try PosterWriter.writePNG(rgb: [UInt8](repeating: 0, count: 12), width: 2, height: 2,
-                                                       to: target.appendingPathComponent("p.png")))
+        XCTAssertThrowsError(
+            try PosterWriter.writePNG(
+                rgb: [UInt8](repeating: 0, count: 12), width: 2, height: 2,
+                to: target.appendingPathComponent("p.png")))
         assertEmpty(target)
     }
 
@@ -94,7 +97,8 @@ final class MP4WriterFailureTests: XCTestCase {
         let url = target.appendingPathComponent("full.mp4")
         var failure: Error?
         do {
-            let writer = try MP4Writer(url: url, width: 256, height: 256, fps: 8, options: MP4Options(preset: "ultrafast"))
+            let writer = try MP4Writer(
+                url: url, width: 256, height: 256, fps: 8, options: MP4Options(preset: "ultrafast"))
             for frame in clip.frames { try writer.append(rgb: frame) }
             try writer.finish()
         } catch {
@@ -106,8 +110,11 @@ final class MP4WriterFailureTests: XCTestCase {
         assertEmpty(target)
         // The poster writer fails the same way when it cannot fit.
         let poster = target.appendingPathComponent("full.png")
-        XCTAssertThrowsError(try PosterWriter.writePNG(rgb: clip.frames[0] + clip.frames[1], width: 256, height: 512,
-                                                       to: poster)) { error in
+        XCTAssertThrowsError(
+            try PosterWriter.writePNG(
+                rgb: clip.frames[0] + clip.frames[1], width: 256, height: 512,
+                to: poster)
+        ) { error in
             XCTAssertTrue("\(error)".contains("No space left on device"), "\(error)")
         }
         assertEmpty(target)

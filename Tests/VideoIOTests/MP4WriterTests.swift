@@ -92,8 +92,9 @@ final class MP4WriterTests: XCTestCase {
         let decoded = try FFTools.decodeRGB(url)
         XCTAssertEqual(decoded.count, clip.bytes.count)
         XCTAssertTrue(decoded == clip.bytes, "lossless decode differs: PSNR \(psnr(decoded, clip.bytes)) dB")
-        XCTAssertLessThan(try FFTools.topLevelBoxes(url).firstIndex(of: "moov") ?? .max,
-                          try FFTools.topLevelBoxes(url).firstIndex(of: "mdat") ?? -1)
+        XCTAssertLessThan(
+            try FFTools.topLevelBoxes(url).firstIndex(of: "moov") ?? .max,
+            try FFTools.topLevelBoxes(url).firstIndex(of: "mdat") ?? -1)
     }
 
     func testReplacesAnExistingFileOnlyAtFinish() throws {
