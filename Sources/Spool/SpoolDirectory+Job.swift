@@ -36,13 +36,16 @@ extension SpoolDirectory {
             throw SpoolError.leaseLost(jobID: job.id, path: url.path)
         }
         var lease = try Lease.decode(data, path: url.path)
+        if lease.released {  // given back: a late heartbeat must not take it again
+            throw SpoolError.leaseLost(jobID: job.id, path: url.path)
+        }
         lease.heartbeat = Date()
         lease.released = released
         try FileOps.writeAtomically(lease.encoded(), to: url)
     }
 
     /// Refreshes the lease's heartbeat (call every few seconds, well within `staleAfter`).
-    /// Throws `leaseLost` when another process took the job over: stop working on it then.
+    /// Throws `leaseLost` when another process took the job over (or it was released): stop working on it.
     public func heartbeat(_ job: ClaimedJob) throws {
         try writeLease(job, released: false)
     }
@@ -99,10 +102,10 @@ extension SpoolDirectory {
     }
 
     /// Records the result and moves the job to done/ or failed/; returns its final directory.
-    /// `record` holds the caller's fields (parameters, seeds, timings, outputs…); the spool adds
-    /// job, source, status, reason, finished, host and pid.
+    /// `record` is a map of the caller's fields (parameters, seeds, timings, outputs…; another value is
+    /// stored as `details`); the spool adds job, source, status, reason, finished, host and pid first.
     @discardableResult
-    public func finish(_ job: ClaimedJob, outcome: JobOutcome, record: [RecordField] = []) throws -> URL {
+    public func finish(_ job: ClaimedJob, outcome: JobOutcome, record: RecordValue = [:]) throws -> URL {
         try verifyOwnership(job)
         var fields: [RecordField] = [
             RecordField("job", .string(job.id)),
@@ -120,7 +123,13 @@ extension SpoolDirectory {
             RecordField("host", .string(identity.host)),
             RecordField("pid", .int(Int(identity.pid))),
         ]
-        fields += record.filter { field in !fields.contains { $0.key == field.key } }
+        let extra: [RecordField]
+        switch record {
+        case let .map(given): extra = given
+        case .null: extra = []
+        default: extra = [RecordField("details", record)]
+        }
+        fields += extra.filter { field in !fields.contains { $0.key == field.key } }
         let result = job.directory.appendingPathComponent(SpoolLayout.resultFile)
         try FileOps.writeAtomically(Data(RecordYAML.emit(fields).utf8), to: result)
         return try completeFinish(job)
