@@ -28,7 +28,8 @@ extension SpoolDirectory {
         var hasJobFile: Bool
         var hasResult: Bool
         var hasCancel: Bool
-        /// Lease generations that ended without a release (crash, kill -9, reboot).
+        /// Lease generations that ended without a release (crash, kill -9, reboot); counted only
+        /// when the job is available.
         var crashedAttempts: Int
     }
 
@@ -41,14 +42,13 @@ extension SpoolDirectory {
         } catch SpoolError.system(_, _, ENOENT) {
             return nil
         }
-        var leases: [Int: Lease?] = [:]
-        for name in names {
-            guard let g = SpoolLayout.leaseGeneration(name) else { continue }
-            let url = directory.appendingPathComponent(name)
-            leases[g] = (try? FileOps.readFile(url)).flatMap { $0 }.flatMap { try? Lease.decode($0, path: url.path) }
+        func readLease(_ g: Int) -> Lease? {
+            let url = directory.appendingPathComponent(SpoolLayout.leaseFile(g))
+            return (try? FileOps.readFile(url)).flatMap { $0 }.flatMap { try? Lease.decode($0, path: url.path) }
         }
-        let generation = leases.keys.max() ?? 0
-        let lease = leases[generation] ?? nil
+        let generations = names.compactMap(SpoolLayout.leaseGeneration)
+        let generation = generations.max() ?? 0
+        let lease = generation > 0 ? readLease(generation) : nil
         let state: LeaseState
         if let lease {
             state = judge.state(of: lease)
@@ -58,8 +58,10 @@ extension SpoolDirectory {
             state = judge.state(ofUnreadableModifiedAt: modified)
         }
         var crashed = 0
-        for (g, old) in leases where g < generation && old?.released != true { crashed += 1 }
-        if case .dead = state { crashed += 1 }
+        if state.isAvailable || state == .ours {  // the history matters only to a (new) owner
+            for g in generations where g < generation && readLease(g)?.released != true { crashed += 1 }
+            if case .dead = state { crashed += 1 }
+        }
         return ProcessingEntry(
             directory: directory, isClaim: directory.lastPathComponent.hasPrefix(SpoolLayout.claimPrefix),
             generation: generation, lease: lease, state: state, hasJobFile: names.contains(SpoolLayout.jobFile),
