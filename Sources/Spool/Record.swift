@@ -128,9 +128,11 @@ enum RecordYAML {
     }
 
     private static func key(_ key: String) -> String {
-        let plain = !key.isEmpty && key.unicodeScalars.allSatisfy {
-            CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" || $0 == "."
-        }
+        let plain =
+            !key.isEmpty
+            && key.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) || $0 == "_" || $0 == "-" || $0 == "."
+            }
         return plain ? key : quote(key)
     }
 

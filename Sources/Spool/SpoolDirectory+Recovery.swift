@@ -158,8 +158,9 @@ extension SpoolDirectory {
                 try FileOps.removeEmptyDirectory(directory)
                 return nil
             }
-            guard let moved = try moveToUniqueDirectory(
-                directory, in: processing, id: SpoolLayout.jobID(forFileName: source))
+            guard
+                let moved = try moveToUniqueDirectory(
+                    directory, in: processing, id: SpoolLayout.jobID(forFileName: source))
             else { return nil }
             final = moved
         }

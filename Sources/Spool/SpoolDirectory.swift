@@ -131,7 +131,8 @@ public final class SpoolDirectory: @unchecked Sendable {
         lock.unlock()
         if first {
             logger.notice(
-                "ignoring \(incoming.appendingPathComponent(name).path): not a job file (jobs are *.yaml or *.yml regular files)")
+                "ignoring \(incoming.appendingPathComponent(name).path): not a job file (jobs are *.yaml or *.yml regular files)"
+            )
         }
     }
 
@@ -220,8 +221,9 @@ public final class SpoolDirectory: @unchecked Sendable {
             let name = n == 1 ? id : "\(id)-\(n)"
             n += 1
             let destination = parent.appendingPathComponent(name, isDirectory: true)
-            if parent == processing, FileOps.lstatInfo(done.appendingPathComponent(name)) != nil
-                || FileOps.lstatInfo(failed.appendingPathComponent(name)) != nil
+            if parent == processing,
+                FileOps.lstatInfo(done.appendingPathComponent(name)) != nil
+                    || FileOps.lstatInfo(failed.appendingPathComponent(name)) != nil
             {
                 continue
             }

@@ -75,7 +75,8 @@ enum SpoolLayout {
         var id = String(
             String.UnicodeScalarView(
                 stem.unicodeScalars.map { scalar in
-                    scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
+                    scalar.isASCII
+                        && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
                         ? scalar : "_"
                 }))
         while id.hasPrefix(".") { id.removeFirst() }

@@ -54,7 +54,8 @@ final class CancelStatusTests: XCTestCase {
         _ = try XCTUnwrap(try dead.claimNext(priority: { _ in 0 }))
         let spool = try SpoolTest.spool(root)
         XCTAssertEqual(
-            try spool.cancel(jobID: "orphan"), .cancelled(spool.failed.appendingPathComponent("orphan", isDirectory: true)))
+            try spool.cancel(jobID: "orphan"),
+            .cancelled(spool.failed.appendingPathComponent("orphan", isDirectory: true)))
         XCTAssertEqual(SpoolTest.list(spool.processing), [])
     }
 

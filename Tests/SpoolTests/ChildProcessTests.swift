@@ -13,7 +13,9 @@ final class ChildProcessTests: XCTestCase {
     /// The role of a child process (does nothing in a normal test run).
     func testChildRole() throws {
         let environment = ProcessInfo.processInfo.environment
-        guard let role = environment["SKIPDIT_SPOOL_CHILD"], let path = environment["SKIPDIT_SPOOL_ROOT"] else { return }
+        guard let role = environment["SKIPDIT_SPOOL_CHILD"], let path = environment["SKIPDIT_SPOOL_ROOT"] else {
+            return
+        }
         let root = URL(fileURLWithPath: path)
         let spool = try SpoolTest.spool(root)
         switch role {
@@ -58,7 +60,7 @@ final class ChildProcessTests: XCTestCase {
     func testChildProcessesClaimEachJobOnce() throws {
         let root = try SpoolTest.temporaryDirectory()
         let spool = try SpoolTest.spool(root)
-        let count = 80
+        let count = 40
         for i in 0..<count { try SpoolTest.submit(spool, "p\(i).yaml", priority: i % 4) }
         let before = try SpoolTest.jobNames(in: spool)
         let children = try (0..<3).map { _ in try spawn("claim", root: root) }

@@ -8,14 +8,16 @@ final class ClaimTests: XCTestCase {
     func testCreatesLayout() throws {
         let root = try SpoolTest.temporaryDirectory()
         _ = try SpoolTest.spool(root.appendingPathComponent("spool"))
-        XCTAssertEqual(SpoolTest.list(root.appendingPathComponent("spool")), ["done", "failed", "incoming", "processing"])
+        XCTAssertEqual(
+            SpoolTest.list(root.appendingPathComponent("spool")), ["done", "failed", "incoming", "processing"])
     }
 
     func testIgnoresDotfilesEditorFilesAndOtherNames() throws {
         let spool = try SpoolTest.spool(try SpoolTest.temporaryDirectory())
-        for name in [".hidden.yaml", "job.yaml~", ".#job.yaml", "#job.yaml#", "job.yaml.swp", "job.tmp", "job.yaml.part",
-            "notes.txt", "real.yaml", "other.yml"]
-        {
+        for name in [
+            ".hidden.yaml", "job.yaml~", ".#job.yaml", "#job.yaml#", "job.yaml.swp", "job.tmp", "job.yaml.part",
+            "notes.txt", "real.yaml", "other.yml",
+        ] {
             try Data("name: \(name)\n".utf8).write(to: spool.incoming.appendingPathComponent(name))
         }
         try FileManager.default.createDirectory(

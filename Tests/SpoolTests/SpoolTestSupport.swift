@@ -29,7 +29,8 @@ enum SpoolTest {
     /// Writes a job file into incoming/ (via a temp file and rename, as users should) with a priority
     /// line and an mtime `age` seconds in the past.
     @discardableResult
-    static func submit(_ spool: SpoolDirectory, _ name: String, priority: Int = 0, age: TimeInterval = 0) throws -> URL {
+    static func submit(_ spool: SpoolDirectory, _ name: String, priority: Int = 0, age: TimeInterval = 0) throws -> URL
+    {
         let url = spool.incoming.appendingPathComponent(name)
         let temp = spool.root.appendingPathComponent(".tmp-\(name)")
         try Data("version: 1\npriority: \(priority)\nname: \(name)\n".utf8).write(to: temp)
