@@ -64,7 +64,8 @@ final class DiagnosticSink {
 
     /// Records an error at `mark` (nil: the whole file).
     func error(_ mark: YAMLMark?, _ message: String, hint: String = "") {
-        items.append(Diagnostic(file: file, at: mark, message, hint: hint))
+        let diagnostic = Diagnostic(file: file, at: mark, message, hint: hint)
+        if !items.contains(diagnostic) { items.append(diagnostic) }
     }
 
     func append(_ diagnostics: [Diagnostic]) { items += diagnostics }

@@ -97,7 +97,13 @@ public struct JobSpec: Sendable, Codable, Equatable {
         if let node = entries["negative_prompt"]?.value { spec.negativePrompt = reader.string(node, key: "negative_prompt") }
         spec.seeds = readSeeds(entries, reader: reader)
         spec.sampling = SamplingOverrides.read(entries, reader: reader)
-        if let node = entries["output"]?.value { spec.output = reader.string(node, key: "output", allowEmpty: false) }
+        if let node = entries["output"]?.value, let template = reader.string(node, key: "output", allowEmpty: false) {
+            if let problem = OutputTemplate.check(template) {
+                sink.error(node.mark, problem.message, hint: problem.hint)
+            } else {
+                spec.output = template
+            }
+        }
         if let node = entries["priority"]?.value {
             spec.priority = reader.int(node, key: "priority", in: JobLimits.priorityRange, hint: "higher runs first; 0 is normal") ?? 0
         }
