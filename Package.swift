@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Conformance", "TestSupport"]),
         .testTarget(name: "LatteTests", dependencies: ["Latte", "Conformance", "TestSupport"]),
         .testTarget(name: "VAETests", dependencies: ["VAE", "Conformance", "TestSupport"]),
+        .testTarget(name: "TextEncoderTests", dependencies: ["TextEncoder", "Conformance", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
