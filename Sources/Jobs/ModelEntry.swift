@@ -60,7 +60,7 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         }
         let checkpoint = path("checkpoint")
         if e["checkpoint"] == nil {
-            reader.missing("checkpoint", in: node, what: what, hint: "add `checkpoint: PATH` (the Skip-DiT .pt file)")
+            reader.missing("checkpoint", at: pair.keyMark, what: what, hint: "add `checkpoint: PATH` (the Skip-DiT .pt file)")
         }
         var base = path("base")
         var vae = path("vae")
@@ -70,10 +70,10 @@ public struct ModelEntry: Sendable, Codable, Equatable {
                 sink.error(b.keyMark, "'base' is for text-to-video models", hint: "remove it; class-to-video models use `checkpoint` and `vae`")
                 base = nil
             }
-            if e["vae"] == nil { reader.missing("vae", in: node, what: what, hint: "add `vae: PATH` (the sd-vae-ft-ema folder)") }
+            if e["vae"] == nil { reader.missing("vae", at: pair.keyMark, what: what, hint: "add `vae: PATH` (the sd-vae-ft-ema folder)") }
         case .textToVideo:
             if e["base"] == nil {
-                reader.missing("base", in: node, what: what, hint: "add `base: PATH` (the Latte-0 pipeline folder)")
+                reader.missing("base", at: pair.keyMark, what: what, hint: "add `base: PATH` (the Latte-0 pipeline folder)")
             }
             if vae == nil, let base { vae = base.appendingPathComponent("vae_temporal_decoder") }
             for key in ["classes", "num_classes"] where e[key] != nil {
@@ -98,7 +98,7 @@ public struct ModelEntry: Sendable, Codable, Equatable {
 
         let conditional = finalTask == .classToVideo && numClasses > 0
         var defaults = preset.defaults
-        if !conditional { defaults.guidance = 1.0 }
+        if finalTask == .classToVideo && !conditional { defaults.guidance = 1.0 }
         if let d = e["defaults"] {
             applyDefaults(d.value, to: &defaults, task: finalTask, conditional: conditional, preset: preset, reader: reader)
         }

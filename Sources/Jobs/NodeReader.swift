@@ -101,7 +101,12 @@ struct NodeReader {
 
     /// Reports a missing required key at the mapping's start.
     func missing(_ key: String, in node: YAMLNode, what: String, hint: String) {
-        sink.error(node.mark, "\(what) is missing the required key '\(key)'", hint: hint)
+        missing(key, at: node.mark, what: what, hint: hint)
+    }
+
+    /// Reports a missing required key at `mark` (e.g. the key that opens the mapping).
+    func missing(_ key: String, at mark: YAMLMark, what: String, hint: String) {
+        sink.error(mark, "\(what) is missing the required key '\(key)'", hint: hint)
     }
 
     func typeError(_ node: YAMLNode, key: String, expected: String) {

@@ -71,8 +71,15 @@ public enum YAMLWriter {
     private static func emitSequence(_ items: [YAMLValue], indent: Int, into out: inout String) {
         let pad = String(repeating: " ", count: indent)
         for item in items {
-            out += pad + "-"
-            emitNested(item, indent: indent, into: &out)
+            if case .mapping(let pairs) = item, !pairs.isEmpty {
+                // Compact form: the first key shares the line with the dash.
+                var block = ""
+                emitMapping(pairs, indent: indent + 2, into: &block)
+                out += pad + "- " + block.dropFirst(indent + 2)
+            } else {
+                out += pad + "-"
+                emitNested(item, indent: indent, into: &out)
+            }
         }
     }
 
