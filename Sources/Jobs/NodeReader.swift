@@ -8,7 +8,8 @@ struct NodeReader {
     /// The entries of a mapping, after reporting unknown keys (`what` names the mapping in messages).
     func mapping(_ node: YAMLNode, known: [String], what: String) -> [String: YAMLPair]? {
         guard case .mapping(let pairs) = node.content else {
-            sink.error(node.mark, "\(what) must be a mapping, not \(node.kindDescription)", hint: "write `key: value` lines")
+            sink.error(
+                node.mark, "\(what) must be a mapping, not \(node.kindDescription)", hint: "write `key: value` lines")
             return nil
         }
         var entries: [String: YAMLPair] = [:]
@@ -91,7 +92,8 @@ struct NodeReader {
         guard let text = string(node, key: key) else { return nil }
         guard values.contains(text) else {
             sink.error(
-                node.mark, "'\(key)' must be \(Suggestions.list(values)), not '\(text)'"
+                node.mark,
+                "'\(key)' must be \(Suggestions.list(values)), not '\(text)'"
                     + Suggestions.didYouMean(text, in: values),
                 hint: "use one of: \(values.joined(separator: ", "))")
             return nil

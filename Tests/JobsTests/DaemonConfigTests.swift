@@ -20,8 +20,10 @@ final class DaemonConfigTests: XCTestCase {
         let ucf = try XCTUnwrap(config.model(named: "ucf101"))
         XCTAssertEqual(ucf.classes, UCF101.classes)
         XCTAssertEqual(ucf.checkpoint.path, "/var/lib/skipdit/models/ucf101-skip.pt")
-        let jobs = try FileManager.default.contentsOfDirectory(at: etc.appendingPathComponent("jobs"), includingPropertiesForKeys: nil)
-            .filter { $0.pathExtension == "yaml" }
+        let jobs = try FileManager.default.contentsOfDirectory(
+            at: etc.appendingPathComponent("jobs"), includingPropertiesForKeys: nil
+        )
+        .filter { $0.pathExtension == "yaml" }
         XCTAssertGreaterThanOrEqual(jobs.count, 3)
         var tasks = Set<RenderTask>()
         var conditional = Set<Bool>()
@@ -57,7 +59,11 @@ final class DaemonConfigTests: XCTestCase {
         let config = try testConfig()
         let sky = try XCTUnwrap(config.model(named: "sky"))
         XCTAssertEqual(sky.preset, .sky)
-        XCTAssertEqual(sky.defaults, SamplingDefaults(sampler: .ddpm, steps: 250, guidance: 1.0, cache: SkipCacheSettings(interval: 2, start: 900, stop: 50), fps: 8, seed: 0))
+        XCTAssertEqual(
+            sky.defaults,
+            SamplingDefaults(
+                sampler: .ddpm, steps: 250, guidance: 1.0, cache: SkipCacheSettings(interval: 2, start: 900, stop: 50),
+                fps: 8, seed: 0))
         XCTAssertFalse(sky.isConditional)
         let ucf = try XCTUnwrap(config.model(named: "ucf101"))
         XCTAssertEqual(ucf.defaults.sampler, .ddim)
@@ -78,18 +84,26 @@ final class DaemonConfigTests: XCTestCase {
     }
 
     func testJobOverridesAndCacheForms() throws {
-        let plan = try validate("version: 1\nmodel: ucf101\nclass: 1\nsampler: ddpm\nsteps: 250\nguidance: 1\ncache: off\nfps: 24\npriority: -3\n")
+        let plan = try validate(
+            "version: 1\nmodel: ucf101\nclass: 1\nsampler: ddpm\nsteps: 250\nguidance: 1\ncache: off\nfps: 24\npriority: -3\n"
+        )
         XCTAssertEqual(plan.sampler, .ddpm)
         XCTAssertEqual(plan.steps, 250)
         XCTAssertFalse(plan.usesGuidance)
         XCTAssertNil(plan.cache)
         XCTAssertEqual(plan.fps, 24)
         XCTAssertEqual(plan.priority, -3)
-        XCTAssertEqual(try validate("version: 1\nmodel: ucf101\nclass: 1\ncache: N3-800-20\n").cache, SkipCacheSettings(interval: 3, start: 800, stop: 20))
+        XCTAssertEqual(
+            try validate("version: 1\nmodel: ucf101\nclass: 1\ncache: N3-800-20\n").cache,
+            SkipCacheSettings(interval: 3, start: 800, stop: 20))
         XCTAssertEqual(try validate("version: 1\nmodel: ucf101\nclass: 1\ncache: 4\n").cache?.interval, 4)
         XCTAssertEqual(try validate("version: 1\nmodel: ucf101\nclass: 1\ncache: false\n").cache, nil)
-        XCTAssertEqual(try validate("version: 1\nmodel: t2v\nprompt: p\ncache: { interval: 3 }\n").cache, SkipCacheSettings(interval: 3, start: 700, stop: 50))
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: ucf101\nclass: 1\ncache: sometimes\n") }, 4, 8, "'cache' must be")
+        XCTAssertEqual(
+            try validate("version: 1\nmodel: t2v\nprompt: p\ncache: { interval: 3 }\n").cache,
+            SkipCacheSettings(interval: 3, start: 700, stop: 50))
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: ucf101\nclass: 1\ncache: sometimes\n") }, 4, 8,
+            "'cache' must be")
     }
 
     func testRecordValueRoundTrips() throws {
@@ -97,7 +111,10 @@ final class DaemonConfigTests: XCTestCase {
         let text = plan.recordValue.yaml
         XCTAssertEqual(try YAMLParser.parse(text, file: "r").map(YAMLValue.init), plan.recordValue)
         XCTAssertTrue(text.contains("class: Biking\n"), text)
-        XCTAssertTrue(text.hasSuffix("videos:\n  - index: 0\n    seed: 4\n    output: x-4.mp4\n  - index: 1\n    seed: 5\n    output: x-5.mp4\n"), text)
+        XCTAssertTrue(
+            text.hasSuffix(
+                "videos:\n  - index: 0\n    seed: 4\n    output: x-4.mp4\n  - index: 1\n    seed: 5\n    output: x-5.mp4\n"
+            ), text)
     }
 
     func testConfigErrors() {
@@ -154,16 +171,22 @@ final class DaemonConfigTests: XCTestCase {
         assertDiagnostic(d, 12, 30, "unknown key 'stepz' in 'defaults'; did you mean 'steps'?")
         assertDiagnostic(d, 12, 40, "'negative_prompt' is for text-to-video models")
         let good = try DaemonConfig.parse(
-            text.components(separatedBy: "\n").prefix(7).joined(separator: "\n"), file: "c.yaml", directory: URL(fileURLWithPath: "/"))
+            text.components(separatedBy: "\n").prefix(7).joined(separator: "\n"), file: "c.yaml",
+            directory: URL(fileURLWithPath: "/"))
         let taichi = try XCTUnwrap(good.model(named: "taichi"))
-        XCTAssertEqual(taichi.defaults, SamplingDefaults(sampler: .ddim, steps: 40, guidance: 1.0, cache: SkipCacheSettings(interval: 3, start: 900, stop: 50), fps: 8, seed: 11))
+        XCTAssertEqual(
+            taichi.defaults,
+            SamplingDefaults(
+                sampler: .ddim, steps: 40, guidance: 1.0, cache: SkipCacheSettings(interval: 3, start: 900, stop: 50),
+                fps: 8, seed: 11))
     }
 
     func testClassListFromFile() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        try "# my classes\ncat\n\ndog\n".write(to: dir.appendingPathComponent("names.txt"), atomically: true, encoding: .utf8)
+        try "# my classes\ncat\n\ndog\n".write(
+            to: dir.appendingPathComponent("names.txt"), atomically: true, encoding: .utf8)
         try "cat\ndog\ncat\n".write(to: dir.appendingPathComponent("dups.txt"), atomically: true, encoding: .utf8)
         let config = """
             spool: s
@@ -180,16 +203,19 @@ final class DaemonConfigTests: XCTestCase {
         let loaded = try DaemonConfig.load(contentsOf: url)
         XCTAssertEqual(loaded.model(named: "pets")?.classes, ["cat", "dog"])
         XCTAssertEqual(loaded.output.path, dir.standardizedFileURL.appendingPathComponent("out").path)
-        let plan = try JobFile.validate("version: 1\nmodel: pets\nclass: dog\noutput: \"{class}/{seed}.mp4\"\n", file: "j.yaml", config: loaded)
+        let plan = try JobFile.validate(
+            "version: 1\nmodel: pets\nclass: dog\noutput: \"{class}/{seed}.mp4\"\n", file: "j.yaml", config: loaded)
         XCTAssertEqual(plan.classIndex, 1)
         XCTAssertEqual(plan.videos.first?.relativePath, "dog/0.mp4")
 
-        try config.replacingOccurrences(of: "names.txt", with: "dups.txt").write(to: url, atomically: true, encoding: .utf8)
+        try config.replacingOccurrences(of: "names.txt", with: "dups.txt").write(
+            to: url, atomically: true, encoding: .utf8)
         let d = diagnostics { try DaemonConfig.load(contentsOf: url, file: "skipdit.yaml") }
         XCTAssertEqual(d.count, 1)
         XCTAssertEqual(d.first?.file, dir.appendingPathComponent("dups.txt").standardizedFileURL.path)
         XCTAssertEqual(d.first?.line, 3)
-        try config.replacingOccurrences(of: "names.txt", with: "missing.txt").write(to: url, atomically: true, encoding: .utf8)
+        try config.replacingOccurrences(of: "names.txt", with: "missing.txt").write(
+            to: url, atomically: true, encoding: .utf8)
         assertDiagnostic(diagnostics { try DaemonConfig.load(contentsOf: url) }, 8, 14, "cannot read the class list")
     }
 

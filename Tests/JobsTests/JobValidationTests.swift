@@ -84,8 +84,11 @@ final class JobValidationTests: XCTestCase {
     }
 
     func testVersion() {
-        assertDiagnostic(diagnostics { try validate("model: ucf101\nclass: 0\n") }, 1, 1, "missing the required key 'version'")
-        assertDiagnostic(diagnostics { try validate("version: 2\nmodel: ucf101\nclass: 0\n") }, 1, 10, "unsupported job format version 2")
+        assertDiagnostic(
+            diagnostics { try validate("model: ucf101\nclass: 0\n") }, 1, 1, "missing the required key 'version'")
+        assertDiagnostic(
+            diagnostics { try validate("version: 2\nmodel: ucf101\nclass: 0\n") }, 1, 10,
+            "unsupported job format version 2")
     }
 
     func testEmptyAndNonMappingJobs() {
@@ -100,11 +103,17 @@ final class JobValidationTests: XCTestCase {
     }
 
     func testClassChecks() {
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: ucf101\nclass: biking\n") }, 3, 8, "did you mean 'Biking'?")
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: ucf101\nclass: 101\n") }, 3, 8, "class index 101 is out of range")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: ucf101\nclass: biking\n") }, 3, 8, "did you mean 'Biking'?")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: ucf101\nclass: 101\n") }, 3, 8,
+            "class index 101 is out of range")
         assertDiagnostic(diagnostics { try validate("version: 1\nmodel: ucf101\n") }, 1, 1, "needs 'class'")
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: sky\nclass: 3\n") }, 3, 8, "is unconditional and takes no 'class'")
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: tiny\nclass: Biking\n") }, 3, 8, "has no class names")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: sky\nclass: 3\n") }, 3, 8,
+            "is unconditional and takes no 'class'")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: tiny\nclass: Biking\n") }, 3, 8, "has no class names")
         XCTAssertEqual(try validate("version: 1\nmodel: tiny\nclass: 4\n").classIndex, 4)
         let plan = try? validate("version: 1\nmodel: ucf101\nclass: HammerThrow\n")
         XCTAssertEqual(plan?.classIndex, UCF101.classes.firstIndex(of: "HammerThrow"))
@@ -112,30 +121,49 @@ final class JobValidationTests: XCTestCase {
     }
 
     func testTaskAndPromptChecks() {
-        assertDiagnostic(diagnostics { try validate("version: 1\ntask: text-to-video\nmodel: ucf101\nclass: 0\n") }, 2, 7, "is class-to-video, not text-to-video")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\ntask: text-to-video\nmodel: ucf101\nclass: 0\n") }, 2, 7,
+            "is class-to-video, not text-to-video")
         assertDiagnostic(diagnostics { try validate("version: 1\nmodel: t2v\n") }, 1, 1, "need a 'prompt'")
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: ucf101\nclass: 1\nprompt: hi\n") }, 4, 9, "'prompt' is for text-to-video")
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: t2v\nprompt: x\nsampler: ddpm\n") }, 4, 10, "ddim only")
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: t2v\nprompt: x\nclass: 2\n") }, 4, 8, "is text-to-video and takes no 'class'")
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: t2v\nprompt: \"\"\n") }, 3, 9, "'prompt' is empty")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: ucf101\nclass: 1\nprompt: hi\n") }, 4, 9,
+            "'prompt' is for text-to-video")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: t2v\nprompt: x\nsampler: ddpm\n") }, 4, 10, "ddim only")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: t2v\nprompt: x\nclass: 2\n") }, 4, 8,
+            "is text-to-video and takes no 'class'")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: t2v\nprompt: \"\"\n") }, 3, 9, "'prompt' is empty")
     }
 
     func testGuidanceOnUnconditionalModel() {
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: sky\nguidance: 4\n") }, 3, 11, "guidance must be 1.0")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: sky\nguidance: 4\n") }, 3, 11, "guidance must be 1.0")
         XCTAssertEqual(try validate("version: 1\nmodel: sky\nguidance: 1\n").guidance, 1.0)
     }
 
     func testSeeds() {
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: sky\nseed: 1\nseeds: [2]\n") }, 4, 1, "either 'seed' or 'seeds'")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: sky\nseed: 1\nseeds: [2]\n") }, 4, 1,
+            "either 'seed' or 'seeds'")
         assertDiagnostic(diagnostics { try validate("version: 1\nmodel: sky\nseeds: []\n") }, 3, 8, "'seeds' is empty")
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: sky\nseeds: [1, 2, 1]\n") }, 3, 15, "seed 1 is listed twice")
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: sky\nseed: 9223372036854775808\n") }, 3, 7, "'seed' must be an integer")
-        XCTAssertEqual(try validate("version: 1\nmodel: sky\nseed: 9223372036854775807\n").videos.map(\.seed), [Int.max])
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: sky\nseeds: [1, 2, 1]\n") }, 3, 15, "seed 1 is listed twice")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: sky\nseed: 9223372036854775808\n") }, 3, 7,
+            "'seed' must be an integer")
+        XCTAssertEqual(
+            try validate("version: 1\nmodel: sky\nseed: 9223372036854775807\n").videos.map(\.seed), [Int.max])
     }
 
     func testLimits() {
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: sky\nsteps: 301\n") }, 3, 8, "301 steps exceed limits.max_steps 300")
-        assertDiagnostic(diagnostics { try validate("version: 1\nmodel: sky\nseeds: [1, 2, 3, 4, 5]\n") }, 3, 8, "5 seeds exceed limits.max_videos_per_job 4")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: sky\nsteps: 301\n") }, 3, 8,
+            "301 steps exceed limits.max_steps 300")
+        assertDiagnostic(
+            diagnostics { try validate("version: 1\nmodel: sky\nseeds: [1, 2, 3, 4, 5]\n") }, 3, 8,
+            "5 seeds exceed limits.max_videos_per_job 4")
         XCTAssertEqual(try validate("version: 1\nmodel: sky\nsteps: 300\nseeds: [1, 2, 3, 4]\n").videos.count, 4)
     }
 
@@ -152,12 +180,15 @@ final class JobValidationTests: XCTestCase {
     }
 
     func testJobSpecParseAloneChecksFormat() throws {
-        let spec = try JobSpec.parse("version: 1\nmodel: ucf101\nclass: Biking\nseeds: [1, 2]\ncache: off\n", file: "a.yaml")
+        let spec = try JobSpec.parse(
+            "version: 1\nmodel: ucf101\nclass: Biking\nseeds: [1, 2]\ncache: off\n", file: "a.yaml")
         XCTAssertEqual(spec.classLabel, .name("Biking"))
         XCTAssertEqual(spec.seeds, [1, 2])
         XCTAssertEqual(spec.sampling.cache, .off)
         XCTAssertEqual(spec.marks["seeds"], YAMLMark(line: 4, column: 8))
-        assertDiagnostic(diagnostics { try JobSpec.parse("version: 1\nmodel: m\nfoo: 1\n", file: "a.yaml") }, 3, 1, "unknown key 'foo'")
+        assertDiagnostic(
+            diagnostics { try JobSpec.parse("version: 1\nmodel: m\nfoo: 1\n", file: "a.yaml") }, 3, 1,
+            "unknown key 'foo'")
     }
 
     func testValidateFromFileUsesFileNameForJob() throws {

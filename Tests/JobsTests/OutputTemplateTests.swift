@@ -6,17 +6,23 @@ import XCTest
 
 final class OutputTemplateTests: XCTestCase {
     private func outputs(_ output: String, seeds: String = "[1, 2]") throws -> [String] {
-        try validate("version: 1\nmodel: ucf101\nclass: Biking\nseeds: \(seeds)\noutput: \"\(output)\"\n").videos.map(\.relativePath)
+        try validate("version: 1\nmodel: ucf101\nclass: Biking\nseeds: \(seeds)\noutput: \"\(output)\"\n").videos.map(
+            \.relativePath)
     }
 
     func testEscapesAreRejected() {
-        for bad in ["../x-{seed}.mp4", "/etc/x-{seed}.mp4", "a/../../x-{seed}.mp4", "./../{seed}.mp4", "a/./b/../../../{seed}.mp4"] {
+        for bad in [
+            "../x-{seed}.mp4", "/etc/x-{seed}.mp4", "a/../../x-{seed}.mp4", "./../{seed}.mp4",
+            "a/./b/../../../{seed}.mp4",
+        ] {
             let d = diagnostics { try outputs(bad) }
             XCTAssertEqual(d.count, 1, bad)
             XCTAssertEqual(d.first?.line, 5, bad)
             XCTAssertEqual(d.first?.column, 9, bad)
             XCTAssertTrue(
-                d.first.map { $0.message.contains("escapes the output directory") || $0.message.contains("absolute path") } ?? false,
+                d.first.map {
+                    $0.message.contains("escapes the output directory") || $0.message.contains("absolute path")
+                } ?? false,
                 "\(bad): \(d)")
         }
     }
@@ -36,10 +42,13 @@ final class OutputTemplateTests: XCTestCase {
     }
 
     func testPlaceholders() {
-        assertDiagnostic(diagnostics { try outputs("{sed}.mp4") }, 5, 9, "unknown placeholder '{sed}' in output template; did you mean 'seed'?")
+        assertDiagnostic(
+            diagnostics { try outputs("{sed}.mp4") }, 5, 9,
+            "unknown placeholder '{sed}' in output template; did you mean 'seed'?")
         assertDiagnostic(diagnostics { try outputs("{seed.mp4") }, 5, 9, "unbalanced brace")
         assertDiagnostic(
-            diagnostics { try validate("version: 1\nmodel: sky\noutput: \"{class}.mp4\"\n") }, 3, 9, "uses {class} but model 'sky' takes no class")
+            diagnostics { try validate("version: 1\nmodel: sky\noutput: \"{class}.mp4\"\n") }, 3, 9,
+            "uses {class} but model 'sky' takes no class")
     }
 
     func testSeveralSeedsNeedDistinctNames() throws {

@@ -52,10 +52,12 @@ func diagnostics<T>(_ body: () throws -> T, file: StaticString = #filePath, line
 
 /// Asserts that exactly one diagnostic sits at line:column and that its message contains `text`.
 func assertDiagnostic(
-    _ list: [Diagnostic], _ line: Int, _ column: Int, _ text: String, file: StaticString = #filePath, line testLine: UInt = #line
+    _ list: [Diagnostic], _ line: Int, _ column: Int, _ text: String, file: StaticString = #filePath,
+    line testLine: UInt = #line
 ) {
     let here = list.filter { $0.line == line && $0.column == column }
-    XCTAssertEqual(here.count, 1, "diagnostics at \(line):\(column) in \(list.map(\.description))", file: file, line: testLine)
+    XCTAssertEqual(
+        here.count, 1, "diagnostics at \(line):\(column) in \(list.map(\.description))", file: file, line: testLine)
     if let d = here.first {
         XCTAssertTrue(d.message.contains(text), "'\(d.message)' lacks '\(text)'", file: file, line: testLine)
         XCTAssertFalse(d.hint.isEmpty, "no hint for '\(d.message)'", file: file, line: testLine)

@@ -34,9 +34,12 @@ final class YAMLParserTests: XCTestCase {
     }
 
     func testExplicitTagsAndSchema() throws {
-        let root = try XCTUnwrap(YAMLParser.parse("a: !!str 7\nb: !!int \"8\"\nc: off\nd: True\ne: 1e3\nf: .inf\ng: 0x10\n", file: "t"))
+        let root = try XCTUnwrap(
+            YAMLParser.parse("a: !!str 7\nb: !!int \"8\"\nc: off\nd: True\ne: 1e3\nf: .inf\ng: 0x10\n", file: "t"))
         guard case .mapping(let p) = root.content else { return XCTFail("not a mapping") }
-        XCTAssertEqual(p.map(\.value.resolved), [.string("7"), .int(8), .string("off"), .bool(true), .float(1000), .float(.infinity), .string("0x10")])
+        XCTAssertEqual(
+            p.map(\.value.resolved),
+            [.string("7"), .int(8), .string("off"), .bool(true), .float(1000), .float(.infinity), .string("0x10")])
     }
 
     func testEmptyDocument() throws {
@@ -73,7 +76,9 @@ final class YAMLParserTests: XCTestCase {
     }
 
     func testDuplicateKeysReportedAtSecondOccurrence() {
-        let d = diagnostics { try YAMLParser.parse("steps: 1\nfps: 2\nsteps: 3\ncache: {a: 1, a: 2}\n", file: "j.yaml") }
+        let d = diagnostics {
+            try YAMLParser.parse("steps: 1\nfps: 2\nsteps: 3\ncache: {a: 1, a: 2}\n", file: "j.yaml")
+        }
         XCTAssertEqual(d.count, 2)
         assertDiagnostic(d, 3, 1, "duplicate key 'steps'")
         XCTAssertTrue(d[0].hint.contains("line 1, column 1"))
