@@ -23,11 +23,14 @@ public struct ModelEntry: Sendable, Codable, Equatable {
     public var numClasses: Int
     /// Sampling defaults (preset, then the entry's `defaults:`).
     public var defaults: SamplingDefaults
+    /// Attention heads of a class-to-video transformer (checkpoints do not store it); nil: the
+    /// official Latte value for the checkpoint's hidden size.
+    public var heads: Int?
 
     /// True for class-conditional models (a job must give `class`).
     public var isConditional: Bool { task == .classToVideo && numClasses > 0 }
 
-    static let keys = ["task", "preset", "checkpoint", "base", "vae", "classes", "num_classes", "defaults"]
+    static let keys = ["task", "preset", "checkpoint", "base", "vae", "classes", "num_classes", "defaults", "heads"]
     static let defaultsKeys = SamplingOverrides.keys + ["seed", "negative_prompt"]
 
     /// Reads one entry; nil when it has errors (recorded in `reader`).
@@ -110,6 +113,15 @@ public struct ModelEntry: Sendable, Codable, Equatable {
             }
         }
 
+        var heads: Int? = nil
+        if let h = e["heads"] {
+            if finalTask == .textToVideo {
+                sink.error(h.keyMark, "'heads' is for class-to-video models", hint: "text-to-video reads it from transformer/config.json")
+            } else {
+                heads = reader.int(h.value, key: "heads", in: 1...1024, hint: "the transformer's attention head count")
+            }
+        }
+
         let conditional = finalTask == .classToVideo && numClasses > 0
         var defaults = preset.defaults
         if finalTask == .classToVideo && !conditional { defaults.guidance = 1.0 }
@@ -126,7 +138,7 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         guard sink.items.count == before, let checkpoint, let vae else { return nil }
         return ModelEntry(
             name: name, task: finalTask, preset: preset, checkpoint: checkpoint, base: base, vae: vae, classes: classes,
-            numClasses: numClasses, defaults: defaults)
+            numClasses: numClasses, defaults: defaults, heads: heads)
     }
 
     /// Merges a `defaults:` block over the preset's defaults.
