@@ -8,6 +8,7 @@
 #include <libavutil/pixdesc.h>
 #include <libavutil/error.h>
 
-/// AVERROR(EAGAIN) and AVERROR_EOF are macros Swift cannot import.
+/// AVERROR(EAGAIN), AVERROR_EOF and AVERROR_ENCODER_NOT_FOUND are macros Swift cannot import.
 static inline int skipdit_averror_eagain(void) { return AVERROR(EAGAIN); }
 static inline int skipdit_averror_eof(void) { return AVERROR_EOF; }
+static inline int skipdit_averror_encoder_not_found(void) { return AVERROR_ENCODER_NOT_FOUND; }

@@ -2,6 +2,7 @@
 // A kind this version cannot check is a failed case, never a silent skip.
 
 import Foundation
+import Latte
 import TensorCore
 
 /// How a conformance run computes and judges.
@@ -38,7 +39,7 @@ public enum ConformanceSuite: String, Sendable, CaseIterable {
         case .c2v: runner = try C2VRunner(fixtures: fixtures, options: options)
         case .vae: runner = VAERunner(fixtures: fixtures, options: options)
         case .vaeTemporal: runner = VAETemporalRunner(fixtures: fixtures, options: options)
-        case .t2v: throw .manifest("suite '\(rawValue)' is not supported yet")
+        case .t2v: runner = T2VRunner(fixtures: fixtures, options: options)
         }
         var results: [CaseResult] = []
         for c in try fixtures.manifest["cases"].array {
@@ -60,20 +61,48 @@ protocol CaseRunner {
     func run(case c: ManifestNode, kind: String) throws(ConformanceError) -> [Check]
 }
 
-struct C2VRunner: CaseRunner {
+final class C2VRunner: CaseRunner {
     let fixtures: FixtureDirectory
     let options: ConformanceOptions
+    private var models: [String: LatteTransformer] = [:]
+    private var engine: GEMMEngine?
 
     init(fixtures: FixtureDirectory, options: ConformanceOptions) throws(ConformanceError) {
         self.fixtures = fixtures
         self.options = options
     }
 
+    /// The manifest's model `name`, loaded once from its checkpoint.
+    func model(_ name: String) throws(ConformanceError) -> LatteTransformer {
+        if let m = models[name] { return m }
+        let entry = try fixtures.manifest["models"][name]
+        let file = fixtures.file(try entry["checkpoint"].string)
+        let heads = try entry["config"]["num_heads"].int
+        let engine: GEMMEngine
+        if let e = self.engine {
+            engine = e
+        } else {
+            engine = try ComputeEngines.make(backend: options.backend, precision: options.precision)
+        }
+        self.engine = engine
+        let m: LatteTransformer
+        do {
+            m = try LatteTransformer.load(checkpoint: file, numHeads: heads, engine: engine)
+        } catch { throw .model("\(file.path): \(error)") }
+        models[name] = m
+        return m
+    }
+
     func run(case c: ManifestNode, kind: String) throws(ConformanceError) -> [Check] {
+        let cases = C2VModelCases(fixtures: fixtures, level: options.tolerance, model: model)
         switch kind {
         case "schedule": return try C2VDiffusionCases.schedule(c, fixtures: fixtures)
         case "diffusion_step": return try C2VDiffusionCases.diffusionSteps(c, fixtures: fixtures)
         case "timestep_features": return try C2VFeatureCases.timestepFeatures(c, fixtures: fixtures)
+        case "forward": return try cases.forward(c, cfg: false)
+        case "forward_cfg": return try cases.forward(c, cfg: true)
+        case "cache_sequence": return try cases.cacheSequence(c)
+        case "sample": return try cases.sample(c)
         default: throw .unsupportedCase(name: (try? c["name"].string) ?? c.path, kind: kind)
         }
     }

@@ -1,0 +1,188 @@
+// SpoolDirectory+Recovery: inspecting processing/ and taking over jobs whose owner released them or died.
+//
+// Takeover protocol (race-free among any number of recovering processes, also across hosts):
+//   1. read the current lease lease.<g> (the highest generation) and judge it (LeaseJudge): released,
+//      or dead (same host and boot: the pid is gone or was reused; another host: heartbeat older than
+//      `staleAfter`; a host with a new boot id: dead);
+//   2. publish lease.<g+1> with link(2). Exactly one process creates a given generation; everyone else
+//      gets EEXIST and leaves the job alone. Generations only grow, so a stale observation can never
+//      steal a newer lease: its link of <g+1> fails once anyone has taken <g+1>.
+//   3. the winner owns the job directory. The directory is never renamed while it is in processing/
+//      (except a half-finished claim directory, which only its dead owner knew), so a falsely-judged
+//      owner still writes to the same place; it notices `lease.<g+1>` at its next heartbeat, checkpoint
+//      or finish (`SpoolError.leaseLost`) and stops.
+// After a takeover the job is settled: a result.yaml means the owner died while finishing (the move
+// is completed); a cancel request fails it as "cancelled"; too many crashed attempts fail it; otherwise
+// it is resumed from its checkpoint by the caller.
+
+import Foundation
+
+extension SpoolDirectory {
+    /// What recovery needs to know about one entry of processing/.
+    struct ProcessingEntry {
+        var directory: URL
+        var isClaim: Bool
+        var generation: Int
+        var lease: Lease?
+        var state: LeaseState
+        var hasJobFile: Bool
+        var hasResult: Bool
+        var hasCancel: Bool
+        /// Lease generations that ended without a release (crash, kill -9, reboot); counted only
+        /// when the job is available.
+        var crashedAttempts: Int
+    }
+
+    /// Inspects processing/<name>; nil when it vanished or is not a job directory.
+    func inspect(_ directory: URL) throws -> ProcessingEntry? {
+        guard let info = FileOps.lstatInfo(directory), info.kind == .directory else { return nil }
+        let names: [String]
+        do {
+            names = try FileOps.list(directory)
+        } catch SpoolError.system(_, _, ENOENT) {
+            return nil
+        }
+        func readLease(_ g: Int) -> Lease? {
+            let url = directory.appendingPathComponent(SpoolLayout.leaseFile(g))
+            return (try? FileOps.readFile(url)).flatMap { $0 }.flatMap { try? Lease.decode($0, path: url.path) }
+        }
+        let generations = names.compactMap(SpoolLayout.leaseGeneration)
+        let generation = generations.max() ?? 0
+        let lease = generation > 0 ? readLease(generation) : nil
+        let state: LeaseState
+        if let lease {
+            state = judge.state(of: lease)
+        } else {
+            let file = directory.appendingPathComponent(SpoolLayout.leaseFile(generation))
+            let modified = (generation > 0 ? FileOps.lstatInfo(file) : nil)?.modified ?? info.modified
+            state = judge.state(ofUnreadableModifiedAt: modified)
+        }
+        var crashed = 0
+        if state.isAvailable || state == .ours {  // the history matters only to a (new) owner
+            for g in generations where g < generation && readLease(g)?.released != true { crashed += 1 }
+            if case .dead = state { crashed += 1 }
+        }
+        return ProcessingEntry(
+            directory: directory, isClaim: directory.lastPathComponent.hasPrefix(SpoolLayout.claimPrefix),
+            generation: generation, lease: lease, state: state, hasJobFile: names.contains(SpoolLayout.jobFile),
+            hasResult: names.contains(SpoolLayout.resultFile), hasCancel: names.contains(SpoolLayout.cancelFile),
+            crashedAttempts: crashed)
+    }
+
+    /// All entries of processing/.
+    func processingEntries() throws -> [ProcessingEntry] {
+        try FileOps.list(processing).compactMap { name in
+            try inspect(processing.appendingPathComponent(name, isDirectory: true))
+        }
+    }
+
+    /// True when an available entry must be settled rather than queued for resumption.
+    func needsSettling(_ entry: ProcessingEntry) -> Bool {
+        entry.isClaim || !entry.hasJobFile || entry.hasResult || entry.hasCancel || exceedsAttempts(entry)
+    }
+
+    private func exceedsAttempts(_ entry: ProcessingEntry) -> Bool {
+        configuration.maxAttempts > 0 && entry.crashedAttempts >= configuration.maxAttempts
+    }
+
+    /// Released or abandoned jobs that can be resumed, as queue entries.
+    func resumableJobs(priority: (URL) -> Int) throws -> [QueuedJob] {
+        try processingEntries().compactMap { entry in
+            guard entry.state.isAvailable, !needsSettling(entry) else { return nil }
+            let file = entry.directory.appendingPathComponent(SpoolLayout.jobFile)
+            guard let info = FileOps.lstatInfo(file) else { return nil }
+            return QueuedJob(
+                id: entry.directory.lastPathComponent, file: file, priority: priority(file),
+                submitted: Date(timeIntervalSince1970: info.modified), location: .processing)
+        }
+    }
+
+    /// Settles every processing/ entry whose owner is gone and that cannot simply be resumed:
+    /// removes dead half-claims without a job file, completes dead claims and dead finishes, fails
+    /// cancelled and crash-looping jobs. Safe to run from many processes at once. Returns how many
+    /// entries it settled.
+    @discardableResult
+    public func recover() throws -> Int {
+        var settled = 0
+        for entry in try processingEntries() where entry.state.isAvailable && needsSettling(entry) {
+            if case let .resume(job) = try takeOver(entry.directory) {
+                // A completed claim with nothing else to do: give it back so it is queued in order.
+                try release(job)
+            }
+            settled += 1
+        }
+        return settled
+    }
+
+    /// What a takeover ended with.
+    enum Takeover {
+        /// Another process won (or the entry vanished, or was an empty half-claim).
+        case lost
+        /// The job is ours to resume.
+        case resume(ClaimedJob)
+        /// The job was moved to done/ or failed/ (this directory).
+        case finished(URL)
+    }
+
+    /// Takes over a released or dead job (protocol above) and settles it.
+    func takeOver(_ directory: URL) throws -> Takeover {
+        guard let job = try acquire(directory) else { return .lost }
+        return try settle(job)
+    }
+
+    /// Steps 1–2 of the protocol, plus completing a claim directory; nil when lost.
+    private func acquire(_ directory: URL) throws -> ClaimedJob? {
+        guard let entry = try inspect(directory), entry.state.isAvailable else { return nil }
+        let generation = entry.generation + 1
+        let source = entry.lease?.source ?? SpoolLayout.jobFile
+        let now = Date()
+        let lease = Lease(owner: identity, generation: generation, source: source, claimed: now, heartbeat: now)
+        let leaseURL = directory.appendingPathComponent(SpoolLayout.leaseFile(generation))
+        do {
+            guard try FileOps.publishExclusively(lease.encoded(), at: leaseURL) else { return nil }
+        } catch SpoolError.system(_, _, ENOENT) {
+            return nil  // the directory moved away (settled by another process)
+        }
+        if case let .dead(reason) = entry.state {
+            logger.notice("took over \(directory.lastPathComponent) (lease \(generation)): \(reason)")
+        } else {
+            logger.info("resuming released job \(directory.lastPathComponent) (lease \(generation))")
+        }
+        var final = directory
+        if entry.isClaim {
+            if !entry.hasJobFile {
+                // The claimer died before it moved a job file in: only lease files are here.
+                for name in try FileOps.list(directory) where SpoolLayout.leaseGeneration(name) != nil {
+                    try FileOps.remove(directory.appendingPathComponent(name))
+                }
+                try FileOps.removeEmptyDirectory(directory)
+                return nil
+            }
+            guard
+                let moved = try moveToUniqueDirectory(
+                    directory, in: processing, id: SpoolLayout.jobID(forFileName: source))
+            else { return nil }
+            final = moved
+        }
+        return ClaimedJob(id: final.lastPathComponent, directory: final, source: source, generation: generation)
+    }
+
+    /// Finishes a just-acquired job that must not run (result present, cancelled, crash loop, no
+    /// job file), or hands it back for resumption.
+    private func settle(_ job: ClaimedJob) throws -> Takeover {
+        guard let entry = try inspect(job.directory) else { return .lost }
+        if entry.hasResult { return .finished(try completeFinish(job)) }
+        if !entry.hasJobFile {
+            let reason = "the job file is missing from \(job.directory.path)"
+            return .finished(try finish(job, outcome: .failed(reason: reason)))
+        }
+        if entry.hasCancel { return .finished(try finish(job, outcome: .failed(reason: "cancelled"))) }
+        if exceedsAttempts(entry) {
+            let reason =
+                "abandoned after \(entry.crashedAttempts) attempts ended without releasing the lease "
+                + "(crash, kill -9 or reboot)"
+            return .finished(try finish(job, outcome: .failed(reason: reason)))
+        }
+        return .resume(job)
+    }
+}

@@ -1,0 +1,80 @@
+// SpoolDirectory+Status: the read-only snapshot for `skipdit status`, and `skipdit cancel`.
+
+import Foundation
+
+extension SpoolDirectory {
+    /// The queue (all job files in incoming/, stable or not, plus resumable jobs, in claim order),
+    /// the jobs in processing/, and the `recent` latest results from done/ and failed/.
+    public func status(recent: Int = 10, priority: (URL) -> Int) throws -> SpoolStatus {
+        var queued = try incomingJobs(priority: priority, stableOnly: false).ready
+        queued += try resumableJobs(priority: priority)
+        queued.sort(by: Self.claimOrder)
+        let running = try processingEntries().filter { !$0.isClaim }.map { entry in
+            RunningJob(
+                id: entry.directory.lastPathComponent, lease: entry.lease, state: entry.state,
+                progress: readProgress(in: entry.directory), cancelRequested: entry.hasCancel)
+        }
+        var finished: [FinishedJob] = []
+        for parent in [done, failed] {
+            for name in try FileOps.list(parent) {
+                let directory = parent.appendingPathComponent(name, isDirectory: true)
+                let result = try? readResult(directory.appendingPathComponent(SpoolLayout.resultFile))
+                let outcome: JobOutcome =
+                    parent == done
+                    ? .done : .failed(reason: result?["reason"]?.stringValue ?? "unknown (no result.yaml)")
+                let date =
+                    result?["finished"]?.stringValue.flatMap(Timestamp.parse)
+                    ?? FileOps.lstatInfo(directory).map { Date(timeIntervalSince1970: $0.modified) }
+                finished.append(FinishedJob(id: name, outcome: outcome, finished: date, directory: directory))
+            }
+        }
+        finished.sort { ($0.finished ?? .distantPast) > ($1.finished ?? .distantPast) }
+        return SpoolStatus(queued: queued, running: running, finished: Array(finished.prefix(max(0, recent))))
+    }
+
+    /// Cancels a job: a queued one (matched by id, file name or stem) moves to failed/ with reason
+    /// "cancelled"; a running one gets a cancel request its owner polls at step boundaries (or, when
+    /// its owner is gone, is moved to failed/ at once).
+    public func cancel(jobID: String) throws -> CancelOutcome {
+        guard SpoolLayout.isValidJobID(jobID) else { throw SpoolError.invalidJobID(jobID) }
+        for _ in 0..<3 {  // a queued job may be claimed by a daemon while we look: look again
+            let directory = processing.appendingPathComponent(jobID, isDirectory: true)
+            if FileOps.lstatInfo(directory)?.kind == .directory {
+                return try requestCancel(directory, jobID: jobID)
+            }
+            let matches = try FileOps.list(incoming).filter { name in
+                SpoolLayout.kind(ofIncoming: name) == .job
+                    && (name == jobID || SpoolLayout.stem(of: name) == jobID
+                        || SpoolLayout.jobID(forFileName: name) == jobID)
+            }
+            guard let name = matches.first else { break }
+            if let job = try claimIncoming(incoming.appendingPathComponent(name)) {
+                return .cancelled(try finish(job, outcome: .failed(reason: "cancelled")))
+            }
+        }
+        throw SpoolError.jobNotFound(jobID: jobID, spool: root.path)
+    }
+
+    private func requestCancel(_ directory: URL, jobID: String) throws -> CancelOutcome {
+        let marker = directory.appendingPathComponent(SpoolLayout.cancelFile)
+        let fields = [
+            RecordField("requested", .string(Timestamp.format(Date()))),
+            RecordField("host", .string(identity.host)),
+            RecordField("pid", .int(Int(identity.pid))),
+        ]
+        do {
+            try FileOps.writeAtomically(Data(RecordYAML.emit(fields).utf8), to: marker)
+        } catch SpoolError.system(_, _, ENOENT) {
+            // It finished (or moved) just now.
+            throw SpoolError.jobNotFound(jobID: jobID, spool: root.path)
+        }
+        if let entry = try inspect(directory), entry.state.isAvailable {
+            switch try takeOver(directory) {  // settles it as cancelled
+            case let .finished(moved): return .cancelled(moved)
+            case let .resume(job): return .cancelled(try finish(job, outcome: .failed(reason: "cancelled")))
+            case .lost: break
+            }
+        }
+        return .requested(jobID: jobID)
+    }
+}

@@ -1,0 +1,88 @@
+// AtomicFile: the temp-file-then-rename protocol that keeps readers from ever seeing a partial
+// output. The temp file lives in the destination directory (rename is atomic only within one
+// filesystem) under a hidden, unique name; commit() fsyncs it, renames it over the destination and
+// fsyncs the directory, so the new name survives a crash; discard() unlinks it.
+
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+struct AtomicFile {
+    /// Where the finished file appears.
+    let finalPath: String
+    /// The hidden temp file in the same directory: ".<name>.<pid>.<random>.tmp".
+    let tempPath: String
+    /// The destination directory.
+    let directoryPath: String
+
+    init(destination: URL) {
+        let url = destination.standardizedFileURL
+        finalPath = url.path
+        directoryPath = url.deletingLastPathComponent().path
+        let token = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        tempPath =
+            url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(token).tmp").path
+    }
+
+    /// Creates the temp file (exclusively) and writes `bytes` to it.
+    func write(_ bytes: [UInt8]) throws(VideoIOError) {
+        let fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw Self.systemError("open", tempPath, finalPath) }
+        var failure: VideoIOError?
+        var offset = 0
+        bytes.withUnsafeBytes { raw in
+            while offset < raw.count, let base = raw.baseAddress {
+                let n = posixWrite(fd, base + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = Self.systemError("write", tempPath, finalPath)
+                    return
+                }
+                offset += n
+            }
+        }
+        if close(fd) != 0, failure == nil { failure = Self.systemError("close", tempPath, finalPath) }
+        if let failure { throw failure }
+    }
+
+    /// fsyncs the temp file, renames it over the destination and fsyncs the directory.
+    func commit() throws(VideoIOError) {
+        try Self.fsyncPath(tempPath, flags: O_RDONLY, reportAs: finalPath, directory: false)
+        guard rename(tempPath, finalPath) == 0 else { throw Self.systemError("rename", tempPath, finalPath) }
+        try Self.fsyncPath(directoryPath, flags: O_RDONLY | O_DIRECTORY, reportAs: finalPath, directory: true)
+    }
+
+    /// Removes the temp file if it exists; used on every failure path.
+    func discard() {
+        _ = unlink(tempPath)
+    }
+
+    private static func fsyncPath(_ path: String, flags: Int32, reportAs: String, directory: Bool)
+        throws(VideoIOError)
+    {
+        let fd = open(path, flags | O_CLOEXEC)
+        guard fd >= 0 else { throw systemError("open", path, reportAs) }
+        let rc = fsync(fd)
+        let code = errno
+        close(fd)
+        // Some filesystems cannot fsync a directory (EINVAL); the rename itself has happened then.
+        if rc != 0 && !(directory && code == EINVAL) {
+            throw .system(call: "fsync(\(path))", code: code, message: String(cString: strerror(code)), path: reportAs)
+        }
+    }
+
+    private static func systemError(_ call: String, _ on: String, _ path: String) -> VideoIOError {
+        let code = errno
+        return .system(call: "\(call)(\(on))", code: code, message: String(cString: strerror(code)), path: path)
+    }
+}
+
+/// write(2), named apart from AtomicFile.write(_:).
+private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}
