@@ -82,14 +82,8 @@ func makeEngine(_ options: ConformanceOptions) throws(ConformanceError) -> GEMME
     do { return try OpenBLASEngine() } catch { throw .model("\(error)") }
 }
 
-/// The weights of a model variant: the first word of its "weights" entry, inside its folder
-/// (TEMPORARY: a folder of .npy dumps named by SKIPDIT_VAE_DEV_NPY until the Checkpoints readers land).
+/// The weights of a model variant: the first word of its "weights" entry, inside its folder.
 func weightsURL(_ variant: ManifestNode, folder: URL) throws(ConformanceError) -> URL {
-    if let dev = ProcessInfo.processInfo.environment["SKIPDIT_VAE_DEV_NPY"] {
-        let map = ["diffusers_safetensors": "vae_cur", "legacy_bin": "vae_legacy", "ldm_safetensors": "vae_ldm", "model": "tvae"]
-        let key = variant.path.split(separator: ".").last.map(String.init) ?? ""
-        return URL(fileURLWithPath: dev).appendingPathComponent(map[key] ?? key)
-    }
     guard let first = try variant["weights"].string.split(separator: " ").first else {
         throw .manifest("\(variant.path).weights is empty")
     }

@@ -39,7 +39,7 @@ extension ParameterReader {
         _ name: String, channels c: Int, groups: Int, epsilon: Float, engine: GEMMEngine
     ) throws(VAEError) -> SpatialAttention {
         func linear(_ n: String) throws(VAEError) -> (Tensor, Tensor) {
-            (try linearWeight(name + "." + n + ".weight", out: c, in: c), try tensor(name + "." + n + ".bias", shape: [c]))
+            (try tensor(name + "." + n + ".weight", shape: [c, c], linear: true), try tensor(name + "." + n + ".bias", shape: [c]))
         }
         return SpatialAttention(
             norm: try groupNorm(name + ".group_norm", channels: c, groups: groups, epsilon: epsilon),

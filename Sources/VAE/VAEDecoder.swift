@@ -31,22 +31,22 @@ public final class VAEDecoder {
     /// Loads a diffusers VAE folder: config.json plus diffusion_pytorch_model.safetensors or .bin.
     public convenience init(directory: URL, engine: GEMMEngine) throws(VAEError) {
         let config = try AutoencoderKLConfig.load(directory.appendingPathComponent("config.json"))
-        try self.init(config: config, source: try openWeights(directory), engine: engine)
+        try self.init(config: config, weights: directory, engine: engine)
     }
 
     /// Loads a weights file (or folder) in any supported naming, with an explicit configuration
     /// (e.g. an LDM `.safetensors`, which carries no config).
     public convenience init(weights: URL, config: AutoencoderKLConfig, engine: GEMMEngine) throws(VAEError) {
         try config.validate()
-        try self.init(config: config, source: try openWeights(weights), engine: engine)
+        try self.init(config: config, weights: weights, engine: engine)
     }
 
-    init(config: AutoencoderKLConfig, source: VAETensorSource, engine: GEMMEngine) throws(VAEError) {
+    private init(config: AutoencoderKLConfig, weights: URL, engine: GEMMEngine) throws(VAEError) {
         self.config = config
         self.engine = engine
         let channels = config.blockOutChannels, levels = channels.count
         let groups = config.normNumGroups, eps = AutoencoderKLConfig.groupNormEpsilon
-        let reader = ParameterReader(source: source, levels: levels, ownedPrefixes: ["decoder.", "post_quant_conv."])
+        let reader = try ParameterReader(weights: weights, levels: levels, owned: ["decoder.", "post_quant_conv."])
         naming = reader.naming
         let lat = config.latentChannels
         postQuantConv =
