@@ -66,9 +66,63 @@ struct VAERunner: CaseRunner {
 struct VAETemporalRunner: CaseRunner {
     let fixtures: FixtureDirectory
     let options: ConformanceOptions
+    /// Case kinds of the manifest's case_kinds; all are "decode these calls and compare".
+    static let kinds: Set<String> = ["single", "chunked", "t2v"]
 
     func run(case c: ManifestNode, kind: String) throws(ConformanceError) -> [Check] {
-        throw .unsupportedCase(name: (try? c["name"].string) ?? c.path, kind: kind)
+        guard Self.kinds.contains(kind) else { throw .unsupportedCase(name: (try? c["name"].string) ?? c.path, kind: kind) }
+        let tolerances = try VAETolerances(fixtures.manifest, precision: options.precision)
+        let engine = try makeEngine(options)
+        let model = try fixtures.manifest["model"]
+        let folder = fixtures.file(try model["dir"].string)
+        let decoder: TemporalVAEDecoder
+        do {
+            let config = try TemporalDecoderConfig.load(folder.appendingPathComponent("config.json"))
+            decoder = try TemporalVAEDecoder(config: config, weights: weightsURL(model, folder: folder), engine: engine)
+        } catch let e as ConformanceError { throw e } catch { throw .model("\(error)") }
+
+        var checks: [Check] = []
+        let applied = try c["scaling_factor_applied"].double
+        checks.append(Check(label: "scaling factor", maxError: abs(decoder.scalingFactor - applied), tolerance: 0))
+        let inputs = try c["inputs"], outputs = try c["outputs"]
+        let latents = try fixtures.tensor(inputs["latents"])
+        let z = try fixtures.tensor(inputs["z"])
+        checks.append(tolerances.float("latents -> z", decoder.latentsToZ(latents), try fixtures.array(inputs["z"]).floats()))
+
+        // The decode calls: ours for the case's chunk size (null: one call) against the manifest's.
+        let frames = z.shape[0]
+        var calls: [Range<Int>] = []
+        for call in try c["decode_calls"].array {
+            let range = try call["frames"].ints
+            guard range.count == 2, range[0] < range[1], try call["num_frames"].int == range[1] - range[0] else {
+                throw .manifest("\(call.path): frames must be [start, end) with num_frames = end - start")
+            }
+            calls.append(range[0]..<range[1])
+        }
+        let chunkSize = try c.optional("chunk_size")?.int ?? frames
+        let plan = TemporalVAEDecoder.chunks(frames: frames, chunkSize: chunkSize)
+        let mismatches = zip(plan, calls).filter { $0 != $1 }.count + abs(plan.count - calls.count)
+        checks.append(Check(label: "decode calls for chunk size \(chunkSize)", maxError: Double(mismatches), tolerance: 0))
+
+        var list: IntermediateList?
+        if let node = c.optional("intermediates") { list = try IntermediateList(node, fixtures: fixtures) }
+        let observed = ObservedModules(list)
+        var decoded = Tensor(zeros: try outputs["decoded"]["shape"].ints)
+        let frameSize = decoded.count / max(frames, 1)
+        let out = decoded.mutablePointer()
+        var order: [Int] = []
+        for call in calls {
+            decoder.decodeCall(z: z, frames: call, observer: observed.observer) { f, frame in
+                precondition(frame.count == frameSize, "frame \(f): \(frame.shape) does not fit \(decoded.shape)")
+                (out + f * frameSize).update(from: frame.pointer, count: frameSize)
+                order.append(f)
+            }
+        }
+        checks.append(Check(label: "frames delivered in order", maxError: order == Array(0..<frames) ? 0 : 1, tolerance: 0))
+        checks.append(tolerances.float("decoded", decoded, try fixtures.array(outputs["decoded"]).floats()))
+        checks += try uint8Checks(decoded, outputs: outputs, fixtures: fixtures, tolerances: tolerances)
+        checks += try observed.checks(tolerances: tolerances, fixtures: fixtures)
+        return checks
     }
 }
 

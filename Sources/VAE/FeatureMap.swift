@@ -183,3 +183,14 @@ extension FeatureMap {
         }
     }
 }
+
+extension FeatureMap {
+    /// self += other on the interior (same geometry).
+    func add(_ other: FeatureMap) {
+        precondition(other.height == height && other.width == width && other.channels == channels, "add: shapes")
+        let n = width * channels
+        Parallel.forRange(height, grain: max(1, 8192 / max(n, 1))) { rows in
+            for y in rows { VectorMath.add(other.pixel(y, 0), into: self.pixel(y, 0), count: n) }
+        }
+    }
+}
