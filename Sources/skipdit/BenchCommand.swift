@@ -74,6 +74,11 @@ struct BenchGEMMCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Also measure OpenBLAS as shipped (child process) when its kernels are forced.")
     var shipped = true
 
+    @Option(
+        name: .customLong("openblas-core"),
+        help: "Also measure OpenBLAS with this OPENBLAS_CORETYPE (child process), e.g. Haswell; repeatable.")
+    var openblasCores: [String] = []
+
     @OptionGroup var common: BenchCommonOptions
 
     var configurations: [(Backend, Precision)] {
@@ -87,6 +92,7 @@ struct BenchGEMMCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        for s in shapes { _ = try GEMMShape(parsing: s) }
         if configurations.isEmpty {
             throw ValidationError("OpenBLAS has no bf16 GEMM. Hint: use --backend onednn (or all) with --precision bf16.")
         }
@@ -102,16 +108,25 @@ struct BenchGEMMCommand: AsyncParsableCommand {
         if asShipped { bench.openblasLabel = "openblas-shipped" }
 
         var results: [BenchmarkResult] = []
-        // OpenBLAS reads its core type once, when it loads: "as shipped" needs a fresh process.
-        if shipped, !asShipped, configurations.contains(where: { $0.0 == .openblas }), GEMMBenchmark.openblasCoreIsForced {
+        // OpenBLAS reads its core type once, when it loads: other kernels need a fresh process.
+        let withBLAS = configurations.contains { $0.0 == .openblas }
+        var children: [(label: String, coreType: String?)] = []
+        if withBLAS, shipped, !asShipped, GEMMBenchmark.openblasCoreIsForced { children.append(("openblas-shipped", nil)) }
+        if withBLAS, !asShipped { children += openblasCores.map { ("openblas-\($0.lowercased())", $0) } }
+        for child in children {
             var args = ["bench", "gemm", "--backend", "openblas", "--precision", "fp32", "--no-shipped", "--json",
                         "--runs", "\(common.runs)", "--warmup", "\(common.warmup)"]
             args += bench.shapes.flatMap { ["--shape", $0.description] }
             if let t = common.threads { args += ["--threads", "\(t)"] }
-            let child = try ChildBenchmark.run(
-                arguments: args, set: [OpenBLASLibrary.keepCoreTypeVariable: "1"], unset: ["OPENBLAS_CORETYPE"])
-            child.forEach(common.emit)
-            results += child
+            var set = [OpenBLASLibrary.keepCoreTypeVariable: "1"]
+            if let core = child.coreType { set["OPENBLAS_CORETYPE"] = core }
+            let measured = try ChildBenchmark.run(
+                arguments: args, set: set, unset: child.coreType == nil ? ["OPENBLAS_CORETYPE"] : [])
+            for var r in measured {
+                r.backend = child.label
+                common.emit(r)
+                results.append(r)
+            }
         }
         results += try bench.run(report: common.emit)
         // Group rows by shape, then backend order as measured.
