@@ -120,7 +120,7 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
             let p = try primitive(key)
             if let fp32 = w.fp32 {
                 try withExtendedLifetime(fp32) { () throws(OneDNNError) in
-                    try p.execute(arguments(UnsafeRawPointer(x), UnsafeRawPointer(fp32.pointer), y, bias))
+                    try p.execute(UnsafeRawPointer(x), UnsafeRawPointer(fp32.pointer), UnsafeRawPointer(y), bias.map(UnsafeRawPointer.init))
                 }
             } else if let wb = w.bf16 {
                 let buffer = scratch.take(bytes: m * k * 2)
@@ -128,21 +128,12 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
                 let xb = buffer.pointer.assumingMemoryBound(to: UInt16.self)
                 BFloat16.convert(x, to: xb, count: m * k)
                 try withExtendedLifetime(w) { () throws(OneDNNError) in
-                    try p.execute(arguments(UnsafeRawPointer(xb), UnsafeRawPointer(wb), y, bias))
+                    try p.execute(UnsafeRawPointer(xb), UnsafeRawPointer(wb), UnsafeRawPointer(y), bias.map(UnsafeRawPointer.init))
                 }
             }
         } catch {
             fatalError("\(error)")
         }
-    }
-
-    private func arguments(
-        _ src: UnsafeRawPointer, _ weights: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>,
-        _ bias: UnsafePointer<Float>?
-    ) -> [UnsafeRawPointer] {
-        var a = [src, weights, UnsafeRawPointer(dst)]
-        if let bias { a.append(UnsafeRawPointer(bias)) }
-        return a
     }
 
     public func gemm(
@@ -159,7 +150,7 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
         let key = Key(linear: false, m: m, n: n, k: k, transA: transA, transB: transB, lda: lda, ldb: ldb, ldc: ldc,
                       bf16: false, bias: false, alpha: alpha.bitPattern, beta: beta.bitPattern, accumulate: beta != 0)
         do {
-            try primitive(key).execute([UnsafeRawPointer(a), UnsafeRawPointer(b), UnsafeRawPointer(c)])
+            try primitive(key).execute(UnsafeRawPointer(a), UnsafeRawPointer(b), UnsafeRawPointer(c))
         } catch {
             fatalError("\(error)")
         }
@@ -225,9 +216,11 @@ final class ScratchPool: @unchecked Sendable {
     func take(bytes: Int) -> Buffer {
         lock.lock()
         defer { lock.unlock() }
-        if let i = free.indices.filter({ free[$0].bytes >= bytes }).min(by: { free[$0].bytes < free[$1].bytes }) {
-            return free.remove(at: i)
+        var best: Int?
+        for i in free.indices where free[i].bytes >= bytes && (best.map { free[i].bytes < free[$0].bytes } ?? true) {
+            best = i
         }
+        if let best { return free.remove(at: best) }
         return Buffer(bytes: bytes)
     }
 

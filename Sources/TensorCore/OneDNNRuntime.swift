@@ -115,15 +115,6 @@ func dnnlMatrixDesc(rows: Int, cols: Int, rowStride: Int, colStride: Int, type: 
     return md
 }
 
-/// A 2-D memory descriptor whose layout the primitive chooses (format tag any).
-func dnnlAnyDesc(rows: Int, cols: Int, type: DNNLType) throws(OneDNNError) -> dnnl_memory_desc_t {
-    var md = dnnl_memory_desc_t()
-    var dims: [Int64] = [Int64(rows), Int64(cols)]
-    dims.append(contentsOf: repeatElement(0, count: 10))
-    try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, 2, dims, type.c, dnnl_format_tag_any), "dnnl_memory_desc_init_by_tag")
-    return md
-}
-
 /// Post-processing of a primitive: output scale (alpha) and an accumulate-into-destination sum (beta).
 struct DNNLAttributes {
     var outputScale: Float = 1
@@ -131,7 +122,7 @@ struct DNNLAttributes {
     var sumScale: Float? = nil
 }
 
-/// A created primitive (matmul or reorder) plus a pool of execution contexts. Thread-safe.
+/// A created matmul primitive plus a pool of execution contexts. Thread-safe.
 final class DNNLPrimitive: @unchecked Sendable {
     private let pd: dnnl_primitive_desc_t
     private let primitive: dnnl_primitive_t
@@ -191,22 +182,6 @@ final class DNNLPrimitive: @unchecked Sendable {
                 runtime: runtime, threads: threads, opDesc: UnsafeRawPointer(p), attributes: attributes,
                 argKinds: kinds.map { Int32($0) }, context: context)
         }
-    }
-
-    /// Creates a reorder (layout and/or type conversion) from `from` to `to`.
-    static func reorder(runtime: DNNLRuntime, threads: Int, from: dnnl_memory_desc_t, to: dnnl_memory_desc_t,
-                        context: String) throws(OneDNNError) -> DNNLPrimitive {
-        var f = from, t = to
-        let attr = try makeAttr(DNNLAttributes())
-        defer { dnnl_primitive_attr_destroy(attr) }
-        var pd: dnnl_primitive_desc_t?
-        runtime.setThreads(threads)
-        try dnnlCheck(
-            dnnl_reorder_primitive_desc_create(&pd, &f, runtime.engine, &t, runtime.engine, attr),
-            "dnnl_reorder_primitive_desc_create", context)
-        guard let pd else { throw .call("dnnl_reorder_primitive_desc_create", status: "no descriptor", context: context) }
-        return try DNNLPrimitive(runtime: runtime, threads: threads, pd: pd, argKinds: [DNNL_ARG_FROM, DNNL_ARG_TO],
-                                 context: context)
     }
 
     private static func makeAttr(_ a: DNNLAttributes) throws(OneDNNError) -> dnnl_primitive_attr_t {
@@ -280,17 +255,6 @@ final class DNNLPrimitive: @unchecked Sendable {
         dnnl_primitive_desc_destroy(pd)
     }
 
-    /// The memory descriptor the primitive expects for argument `kind` (e.g. DNNL_ARG_WEIGHTS).
-    func argumentDesc(_ kind: Int32) -> dnnl_memory_desc_t? {
-        dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, kind)?.pointee
-    }
-
-    /// Bytes of the buffer for argument `kind`.
-    func argumentBytes(_ kind: Int32) -> Int {
-        guard var md = argumentDesc(kind) else { return 0 }
-        return dnnl_memory_desc_get_size(&md)
-    }
-
     private func makeContext() throws(OneDNNError) -> Context {
         var stream: dnnl_stream_t?
         try dnnlCheck(dnnl_stream_create(&stream, runtime.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
@@ -322,15 +286,19 @@ final class DNNLPrimitive: @unchecked Sendable {
     }
 
     /// Runs the primitive on the given buffers, one per argument kind in creation order
-    /// (matmul: src, weights, dst[, bias]; reorder: from, to). Blocks until done.
-    func execute(_ buffers: [UnsafeRawPointer]) throws(OneDNNError) {
-        precondition(buffers.count == argKinds.count, "expected \(argKinds.count) buffers, got \(buffers.count)")
+    /// (src, weights, dst[, bias]). Blocks until done. Allocates nothing
+    /// once a context is pooled.
+    func execute(_ b0: UnsafeRawPointer, _ b1: UnsafeRawPointer, _ b2: UnsafeRawPointer? = nil,
+                 _ b3: UnsafeRawPointer? = nil) throws(OneDNNError) {
+        let given = 2 + (b2 == nil ? 0 : 1) + (b3 == nil ? 0 : 1)
+        precondition(given == argKinds.count, "expected \(argKinds.count) buffers, got \(given)")
         lock.lock()
         let popped = idle.popLast()
         lock.unlock()
         let ctx: Context
         if let popped { ctx = popped } else { ctx = try makeContext() }
-        for (m, b) in zip(ctx.memories, buffers) {
+        for (i, m) in ctx.memories.enumerated() {
+            let b = i == 0 ? b0 : i == 1 ? b1 : i == 2 ? b2 : b3
             try dnnlCheck(dnnl_memory_set_data_handle(m, UnsafeMutableRawPointer(mutating: b)),
                           "dnnl_memory_set_data_handle")
         }
