@@ -60,8 +60,9 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
     private var primitives: [Key: DNNLPrimitive] = [:]
     private let scratch = ScratchPool()
 
-    /// Loads oneDNN's CPU engine. Throws `OneDNNError` when oneDNN cannot be initialised.
-    public init(precision: Precision = .fp32, threads: Int? = nil) throws {
+    /// Loads oneDNN's CPU engine; `threads` = OpenMP threads per product (default `Parallel.threadCount`).
+    /// Throws when oneDNN cannot be initialised.
+    public init(precision: Precision = .fp32, threads: Int? = nil) throws(OneDNNError) {
         runtime = try DNNLRuntime.shared.get()
         self.precision = precision
         self.threads = max(1, threads ?? Parallel.threadCount)
