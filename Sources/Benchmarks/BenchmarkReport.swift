@@ -21,12 +21,16 @@ public enum BenchmarkReport {
 
     /// An aligned table: one row per result, with best and median time and GFLOP/s.
     public static func table(_ results: [BenchmarkResult]) -> String {
-        let header = ["benchmark", "backend", "precision", "shape", "best s", "median s", "best GFLOP/s",
-                      "median GFLOP/s", "runs", "library"]
+        let header = [
+            "benchmark", "backend", "precision", "shape", "best s", "median s", "best GFLOP/s",
+            "median GFLOP/s", "runs", "library",
+        ]
         let rows = results.map { r -> [String] in
-            [r.name, r.backend, r.precision, r.shape, fixed(r.seconds, 4), fixed(r.medianSeconds, 4),
-             r.gflops.map { fixed($0, 1) } ?? "-", r.medianGflops.map { fixed($0, 1) } ?? "-", "\(r.runs)",
-             r.library ?? "-"]
+            [
+                r.name, r.backend, r.precision, r.shape, fixed(r.seconds, 4), fixed(r.medianSeconds, 4),
+                r.gflops.map { fixed($0, 1) } ?? "-", r.medianGflops.map { fixed($0, 1) } ?? "-", "\(r.runs)",
+                r.library ?? "-",
+            ]
         }
         let all = [header] + rows
         let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }

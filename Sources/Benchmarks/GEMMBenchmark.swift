@@ -26,7 +26,8 @@ public struct GEMMShape: Hashable, Sendable, CustomStringConvertible {
 
     /// The Latte-XL transformer's GEMMs at 4096 tokens: qkv/proj (D→D), fc1 (D→4D), fc2 (4D→D).
     public static let transformer = [
-        GEMMShape(m: 4096, n: 1152, k: 1152), GEMMShape(m: 4096, n: 4608, k: 1152), GEMMShape(m: 4096, n: 1152, k: 4608),
+        GEMMShape(m: 4096, n: 1152, k: 1152), GEMMShape(m: 4096, n: 4608, k: 1152),
+        GEMMShape(m: 4096, n: 1152, k: 4608),
     ]
 
     /// 2·M·N·K.
@@ -96,7 +97,8 @@ public struct GEMMBenchmark {
                     }
                 }
                 let isBLAS = engine.backend == .openblas
-                let implementation = (engine as? OneDNNEngine)?.implementation(rows: shape.m, weight: prepared, bias: false)
+                let implementation = (engine as? OneDNNEngine)?.implementation(
+                    rows: shape.m, weight: prepared, bias: false)
                 let r = BenchmarkResult(
                     name: "gemm", backend: isBLAS ? openblasLabel : engine.backend.rawValue,
                     precision: engine.precision.rawValue, shape: shape.description, timing: timing, flops: shape.flops,

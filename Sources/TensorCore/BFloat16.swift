@@ -29,7 +29,9 @@ public enum BFloat16 {
     }
 
     /// Converts a (rows, cols) matrix with row stride `ld` into a dense (rows, cols) bf16 matrix.
-    static func convert(rows: Int, cols: Int, _ src: UnsafePointer<Float>, ld: Int, to dst: UnsafeMutablePointer<UInt16>) {
+    static func convert(
+        rows: Int, cols: Int, _ src: UnsafePointer<Float>, ld: Int, to dst: UnsafeMutablePointer<UInt16>
+    ) {
         if ld == cols {
             convert(src, to: dst, count: rows * cols)
             return

@@ -65,8 +65,9 @@ extension OneDNNEngine: GEMMEngineDescribing {
         if precision == .bf16 && !Self.hasNativeBF16 {
             notes.append("this CPU has neither AVX512-BF16 nor AMX: oneDNN emulates bf16 (slower than fp32)")
         }
-        return GEMMEngineInfo(backend: .onednn, precision: precision, threads: threads,
-                              library: "\(libraryVersion) \(isa)", notes: notes)
+        return GEMMEngineInfo(
+            backend: .onednn, precision: precision, threads: threads,
+            library: "\(libraryVersion) \(isa)", notes: notes)
     }
 }
 
@@ -74,8 +75,9 @@ extension OpenBLASEngine: GEMMEngineDescribing {
     public var info: GEMMEngineInfo {
         var notes: [String] = []
         if let forced = lib.forcedCoreType { notes.append("OPENBLAS_CORETYPE=\(forced) set (AVX-512 CPU)") }
-        return GEMMEngineInfo(backend: .openblas, precision: .fp32, threads: Parallel.threadCount,
-                              library: "OpenBLAS \(lib.coreName)", notes: notes)
+        return GEMMEngineInfo(
+            backend: .openblas, precision: .fp32, threads: Parallel.threadCount,
+            library: "OpenBLAS \(lib.coreName)", notes: notes)
     }
 }
 

@@ -68,7 +68,8 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
         self.threads = max(1, threads ?? Parallel.threadCount)
         // Create one tiny primitive now so that a broken installation fails here, not mid-render.
         _ = try primitive(
-            Key(linear: true, m: 1, n: 1, k: 1, transA: false, transB: true, lda: 1, ldb: 1, ldc: 1,
+            Key(
+                linear: true, m: 1, n: 1, k: 1, transA: false, transB: true, lda: 1, ldb: 1, ldc: 1,
                 bf16: precision == .bf16, bias: false, alpha: Float(1).bitPattern, beta: 0, accumulate: false))
     }
 
@@ -98,7 +99,8 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
     }
 
     private func linearKey(m: Int, n: Int, k: Int, bias: Bool, accumulate: Bool) -> Key {
-        Key(linear: true, m: m, n: n, k: k, transA: false, transB: true, lda: k, ldb: k, ldc: n,
+        Key(
+            linear: true, m: m, n: n, k: k, transA: false, transB: true, lda: k, ldb: k, ldc: n,
             bf16: precision == .bf16, bias: bias, alpha: Float(1).bitPattern, beta: 0, accumulate: accumulate)
     }
 
@@ -112,8 +114,11 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
         let n = w.outFeatures, k = w.inFeatures
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
-            if let bias { addRowBroadcast(bias, n: n, rows: m, into: y, overwrite: !accumulate) }
-            else if !accumulate { y.update(repeating: 0, count: m * n) }
+            if let bias {
+                addRowBroadcast(bias, n: n, rows: m, into: y, overwrite: !accumulate)
+            } else if !accumulate {
+                y.update(repeating: 0, count: m * n)
+            }
             return
         }
         let key = linearKey(m: m, n: n, k: k, bias: bias != nil, accumulate: accumulate)
@@ -121,7 +126,9 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
             let p = try primitive(key)
             if let fp32 = w.fp32 {
                 try withExtendedLifetime(fp32) { () throws(OneDNNError) in
-                    try p.execute(UnsafeRawPointer(x), UnsafeRawPointer(fp32.pointer), UnsafeRawPointer(y), bias.map(UnsafeRawPointer.init))
+                    try p.execute(
+                        UnsafeRawPointer(x), UnsafeRawPointer(fp32.pointer), UnsafeRawPointer(y),
+                        bias.map(UnsafeRawPointer.init))
                 }
             } else if let wb = w.bf16 {
                 let buffer = scratch.take(bytes: m * k * 2)
@@ -129,7 +136,9 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
                 let xb = buffer.pointer.assumingMemoryBound(to: UInt16.self)
                 BFloat16.convert(x, to: xb, count: m * k)
                 try withExtendedLifetime(w) { () throws(OneDNNError) in
-                    try p.execute(UnsafeRawPointer(xb), UnsafeRawPointer(wb), UnsafeRawPointer(y), bias.map(UnsafeRawPointer.init))
+                    try p.execute(
+                        UnsafeRawPointer(xb), UnsafeRawPointer(wb), UnsafeRawPointer(y), bias.map(UnsafeRawPointer.init)
+                    )
                 }
             }
         } catch {
@@ -148,8 +157,9 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
             scaleRows(c, rows: m, cols: n, ld: ldc, by: beta)
             return
         }
-        let key = Key(linear: false, m: m, n: n, k: k, transA: transA, transB: transB, lda: lda, ldb: ldb, ldc: ldc,
-                      bf16: false, bias: false, alpha: alpha.bitPattern, beta: beta.bitPattern, accumulate: beta != 0)
+        let key = Key(
+            linear: false, m: m, n: n, k: k, transA: transA, transB: transB, lda: lda, ldb: ldb, ldc: ldc,
+            bf16: false, bias: false, alpha: alpha.bitPattern, beta: beta.bitPattern, accumulate: beta != 0)
         do {
             try primitive(key).execute(UnsafeRawPointer(a), UnsafeRawPointer(b), UnsafeRawPointer(c))
         } catch {
@@ -172,11 +182,13 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
         let context = "\(key.linear ? "linear" : "gemm") \(m)x\(n)x\(k)\(key.bf16 ? " bf16" : "")"
         let inType: DNNLType = key.bf16 ? .bf16 : .f32
         // op(A) (M, K): stored (M, K) with row stride lda, or (K, M) with row stride lda.
-        let src = try dnnlMatrixDesc(rows: m, cols: k, rowStride: key.transA ? 1 : key.lda,
-                                     colStride: key.transA ? key.lda : 1, type: inType)
+        let src = try dnnlMatrixDesc(
+            rows: m, cols: k, rowStride: key.transA ? 1 : key.lda,
+            colStride: key.transA ? key.lda : 1, type: inType)
         // op(B) (K, N): stored (K, N) with row stride ldb, or (N, K) with row stride ldb.
-        let weights = try dnnlMatrixDesc(rows: k, cols: n, rowStride: key.transB ? 1 : key.ldb,
-                                         colStride: key.transB ? key.ldb : 1, type: inType)
+        let weights = try dnnlMatrixDesc(
+            rows: k, cols: n, rowStride: key.transB ? 1 : key.ldb,
+            colStride: key.transB ? key.ldb : 1, type: inType)
         let dst = try dnnlMatrixDesc(rows: m, cols: n, rowStride: key.ldc, colStride: 1, type: .f32)
         let bias = key.bias ? try dnnlMatrixDesc(rows: 1, cols: n, rowStride: n, colStride: 1, type: .f32) : nil
         var attributes = DNNLAttributes()

@@ -145,8 +145,10 @@ final class DNNLPrimitive: @unchecked Sendable {
         let scratchBuffer: UnsafeMutableRawPointer?
         var args: [dnnl_exec_arg_t]
 
-        init(stream: dnnl_stream_t, memories: [dnnl_memory_t], kinds: [Int32], scratchpad: dnnl_memory_t?,
-             scratchBuffer: UnsafeMutableRawPointer?) {
+        init(
+            stream: dnnl_stream_t, memories: [dnnl_memory_t], kinds: [Int32], scratchpad: dnnl_memory_t?,
+            scratchBuffer: UnsafeMutableRawPointer?
+        ) {
             self.stream = stream
             self.memories = memories
             self.scratchpad = scratchpad
@@ -189,12 +191,14 @@ final class DNNLPrimitive: @unchecked Sendable {
         try dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
         guard let attr else { throw .call("dnnl_primitive_attr_create", status: "no attribute", context: "") }
         do throws(OneDNNError) {
-            try dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
-                          "dnnl_primitive_attr_set_scratchpad_mode")
+            try dnnlCheck(
+                dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                "dnnl_primitive_attr_set_scratchpad_mode")
             if a.outputScale != 1 {
                 var scale = a.outputScale
-                try dnnlCheck(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale),
-                              "dnnl_primitive_attr_set_output_scales")
+                try dnnlCheck(
+                    dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale),
+                    "dnnl_primitive_attr_set_output_scales")
             }
             if let sum = a.sumScale {
                 var ops: dnnl_post_ops_t?
@@ -218,8 +222,9 @@ final class DNNLPrimitive: @unchecked Sendable {
         defer { dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
         runtime.setThreads(threads)
-        try dnnlCheck(dnnl_primitive_desc_create(&pd, opDesc, attr, runtime.engine, nil), "dnnl_primitive_desc_create",
-                      context)
+        try dnnlCheck(
+            dnnl_primitive_desc_create(&pd, opDesc, attr, runtime.engine, nil), "dnnl_primitive_desc_create",
+            context)
         guard let pd else { throw .call("dnnl_primitive_desc_create", status: "no descriptor", context: context) }
         try self.init(runtime: runtime, threads: threads, pd: pd, argKinds: argKinds, context: context)
     }
@@ -257,7 +262,8 @@ final class DNNLPrimitive: @unchecked Sendable {
 
     private func makeContext() throws(OneDNNError) -> Context {
         var stream: dnnl_stream_t?
-        try dnnlCheck(dnnl_stream_create(&stream, runtime.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+        try dnnlCheck(
+            dnnl_stream_create(&stream, runtime.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
         guard let stream else { throw .call("dnnl_stream_create", status: "no stream", context: "") }
         var memories: [dnnl_memory_t] = []
         var scratch: dnnl_memory_t?
@@ -265,7 +271,8 @@ final class DNNLPrimitive: @unchecked Sendable {
         do throws(OneDNNError) {
             for kind in argKinds {
                 guard let mdp = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, kind) else {
-                    throw OneDNNError.call("dnnl_primitive_desc_query_md", status: "no descriptor", context: "arg \(kind)")
+                    throw OneDNNError.call(
+                        "dnnl_primitive_desc_query_md", status: "no descriptor", context: "arg \(kind)")
                 }
                 var m: dnnl_memory_t?
                 try dnnlCheck(dnnl_memory_create(&m, mdp, runtime.engine, nil), "dnnl_memory_create", "arg \(kind)")
@@ -288,8 +295,10 @@ final class DNNLPrimitive: @unchecked Sendable {
     /// Runs the primitive on the given buffers, one per argument kind in creation order
     /// (src, weights, dst[, bias]). Blocks until done. Allocates nothing
     /// once a context is pooled.
-    func execute(_ b0: UnsafeRawPointer, _ b1: UnsafeRawPointer, _ b2: UnsafeRawPointer? = nil,
-                 _ b3: UnsafeRawPointer? = nil) throws(OneDNNError) {
+    func execute(
+        _ b0: UnsafeRawPointer, _ b1: UnsafeRawPointer, _ b2: UnsafeRawPointer? = nil,
+        _ b3: UnsafeRawPointer? = nil
+    ) throws(OneDNNError) {
         let given = 2 + (b2 == nil ? 0 : 1) + (b3 == nil ? 0 : 1)
         precondition(given == argKinds.count, "expected \(argKinds.count) buffers, got \(given)")
         lock.lock()
@@ -299,12 +308,14 @@ final class DNNLPrimitive: @unchecked Sendable {
         if let popped { ctx = popped } else { ctx = try makeContext() }
         for (i, m) in ctx.memories.enumerated() {
             let b = i == 0 ? b0 : i == 1 ? b1 : i == 2 ? b2 : b3
-            try dnnlCheck(dnnl_memory_set_data_handle(m, UnsafeMutableRawPointer(mutating: b)),
-                          "dnnl_memory_set_data_handle")
+            try dnnlCheck(
+                dnnl_memory_set_data_handle(m, UnsafeMutableRawPointer(mutating: b)),
+                "dnnl_memory_set_data_handle")
         }
         runtime.setThreads(threads)
-        try dnnlCheck(dnnl_primitive_execute(primitive, ctx.stream, Int32(ctx.args.count), ctx.args),
-                      "dnnl_primitive_execute", implementation)
+        try dnnlCheck(
+            dnnl_primitive_execute(primitive, ctx.stream, Int32(ctx.args.count), ctx.args),
+            "dnnl_primitive_execute", implementation)
         try dnnlCheck(dnnl_stream_wait(ctx.stream), "dnnl_stream_wait")
         lock.lock()
         idle.append(ctx)

@@ -94,7 +94,8 @@ struct BenchGEMMCommand: AsyncParsableCommand {
     func validate() throws {
         for s in shapes { _ = try GEMMShape(parsing: s) }
         if configurations.isEmpty {
-            throw ValidationError("OpenBLAS has no bf16 GEMM. Hint: use --backend onednn (or all) with --precision bf16.")
+            throw ValidationError(
+                "OpenBLAS has no bf16 GEMM. Hint: use --backend onednn (or all) with --precision bf16.")
         }
     }
 
@@ -111,11 +112,15 @@ struct BenchGEMMCommand: AsyncParsableCommand {
         // OpenBLAS reads its core type once, when it loads: other kernels need a fresh process.
         let withBLAS = configurations.contains { $0.0 == .openblas }
         var children: [(label: String, coreType: String?)] = []
-        if withBLAS, shipped, !asShipped, GEMMBenchmark.openblasCoreIsForced { children.append(("openblas-shipped", nil)) }
+        if withBLAS, shipped, !asShipped, GEMMBenchmark.openblasCoreIsForced {
+            children.append(("openblas-shipped", nil))
+        }
         if withBLAS, !asShipped { children += openblasCores.map { ("openblas-\($0.lowercased())", $0) } }
         for child in children {
-            var args = ["bench", "gemm", "--backend", "openblas", "--precision", "fp32", "--no-shipped", "--json",
-                        "--runs", "\(common.runs)", "--warmup", "\(common.warmup)"]
+            var args = [
+                "bench", "gemm", "--backend", "openblas", "--precision", "fp32", "--no-shipped", "--json",
+                "--runs", "\(common.runs)", "--warmup", "\(common.warmup)",
+            ]
             args += bench.shapes.flatMap { ["--shape", $0.description] }
             if let t = common.threads { args += ["--threads", "\(t)"] }
             var set = [OpenBLASLibrary.keepCoreTypeVariable: "1"]

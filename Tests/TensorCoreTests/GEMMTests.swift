@@ -153,14 +153,18 @@ final class GEMMTests: XCTestCase {
                             let eExact = abs(got - (exact + extra)), eRounded = abs(got - (roundedSum + extra))
                             let tolExact = (bf16 ? bf16Tolerance : fp32Tolerance) * s + 1e-30
                             let tolRounded = fp32Tolerance * s + 1e-30
-                            if !(eExact <= tolExact) { worstExact = max(worstExact, eExact.isNaN ? .infinity : eExact / tolExact) }
+                            if !(eExact <= tolExact) {
+                                worstExact = max(worstExact, eExact.isNaN ? .infinity : eExact / tolExact)
+                            }
                             if !(eRounded <= tolRounded) {
                                 worstRounded = max(worstRounded, eRounded.isNaN ? .infinity : eRounded / tolRounded)
                             }
                         }
                     }
-                    XCTAssertEqual(worstExact, 0, "\(label): error vs exact reference exceeds tolerance by \(worstExact)x")
-                    XCTAssertEqual(worstRounded, 0, "\(label): error vs rounded-input reference exceeds by \(worstRounded)x")
+                    XCTAssertEqual(
+                        worstExact, 0, "\(label): error vs exact reference exceeds tolerance by \(worstExact)x")
+                    XCTAssertEqual(
+                        worstRounded, 0, "\(label): error vs rounded-input reference exceeds by \(worstRounded)x")
                 }
             }
         }
@@ -174,7 +178,10 @@ final class GEMMTests: XCTestCase {
             var rng = LCG(state: 3)
             let dims = [(5, 9, 17), (33, 17, 9), (5, 17, 9)]
             let cases = dims.map { (m, n, k) in
-                (m: m, n: n, x: rng.array(m * k), w: engine.prepare(weight: Tensor(shape: [n, k], values: rng.array(n * k))))
+                (
+                    m: m, n: n, x: rng.array(m * k),
+                    w: engine.prepare(weight: Tensor(shape: [n, k], values: rng.array(n * k)))
+                )
             }
             func run(_ i: Int) -> [Float] {
                 let c = cases[i]
@@ -207,7 +214,8 @@ final class GEMMTests: XCTestCase {
                 var y = [Float](repeating: 0, count: cases[i].m * cases[i].n)
                 cases[i].x.withUnsafeBufferPointer { xp in
                     y.withUnsafeMutableBufferPointer { yp in
-                        engine.linear(xp.baseAddress!, rows: cases[i].m, weight: weights[i], bias: nil, into: yp.baseAddress!)
+                        engine.linear(
+                            xp.baseAddress!, rows: cases[i].m, weight: weights[i], bias: nil, into: yp.baseAddress!)
                     }
                 }
                 return y
@@ -220,7 +228,8 @@ final class GEMMTests: XCTestCase {
                     var y = [Float](repeating: 0, count: cases[i].m * cases[i].n)
                     cases[i].x.withUnsafeBufferPointer { xp in
                         y.withUnsafeMutableBufferPointer { yp in
-                            engine.linear(xp.baseAddress!, rows: cases[i].m, weight: weights[i], bias: nil, into: yp.baseAddress!)
+                            engine.linear(
+                                xp.baseAddress!, rows: cases[i].m, weight: weights[i], bias: nil, into: yp.baseAddress!)
                         }
                     }
                     let diff = zip(y, serial[i]).map { abs($0 - $1) }.max() ?? 0
@@ -257,7 +266,9 @@ final class GEMMTests: XCTestCase {
         for (v, o) in zip(values, out) {
             XCTAssertEqual(o, BFloat16.bits(v), "\(v)")
             let back = Float(bitPattern: UInt32(o) << 16)
-            if v.isNaN { XCTAssertTrue(back.isNaN) } else if v.isFinite {
+            if v.isNaN {
+                XCTAssertTrue(back.isNaN)
+            } else if v.isFinite {
                 XCTAssertLessThanOrEqual(abs(Double(back) - Double(v)), bf16Unit * abs(Double(v)), "\(v)")
             }
         }
