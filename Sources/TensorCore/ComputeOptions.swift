@@ -18,8 +18,8 @@ public struct ComputeOptions: Sendable, Codable, Equatable {
 
 /// Errors from choosing a GEMM engine.
 public enum ComputeError: Error, CustomStringConvertible {
-    /// bf16 was asked for with a backend that only does fp32.
-    case precisionUnsupported(backend: Backend, precision: Precision)
+    /// The backend cannot compute in this precision (OpenBLAS: fp32 only; oneDNN: bf16 needs AVX-512).
+    case precisionUnsupported(backend: Backend, precision: Precision, reason: String)
     /// The requested backend could not be loaded.
     case backendUnavailable(Backend, reason: String)
     /// Neither backend could be loaded (backend auto).
@@ -29,11 +29,14 @@ public enum ComputeError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .precisionUnsupported(let b, let p):
-            return "precision \(p.rawValue) is not available with backend \(b.rawValue). "
-                + "Hint: use backend onednn (or auto) for bf16, or precision fp32 with openblas."
+        case .precisionUnsupported(let b, let p, let reason):
+            let hint =
+                b == .openblas
+                ? "use backend onednn (or auto) for bf16, or precision fp32 with openblas"
+                : "use precision fp32 on this CPU"
+            return "precision \(p.rawValue) is not available with backend \(b.rawValue): \(reason). Hint: \(hint)."
         case .backendUnavailable(let b, let reason):
-            return "backend \(b.rawValue) is unavailable: \(reason). Hint: try backend auto."
+            return "backend \(b.rawValue) is unavailable: \(reason)"
         case .noBackend(let d, let o):
             return "no GEMM backend could be loaded (oneDNN: \(d); OpenBLAS: \(o)). "
                 + "Hint: run scripts/install-deps."
@@ -62,8 +65,10 @@ public protocol GEMMEngineDescribing {
 extension OneDNNEngine: GEMMEngineDescribing {
     public var info: GEMMEngineInfo {
         var notes: [String] = []
-        if precision == .bf16 && !Self.hasNativeBF16 {
-            notes.append("this CPU has neither AVX512-BF16 nor AMX: oneDNN emulates bf16 (slower than fp32)")
+        if precision == .bf16 && !hasNativeBF16 {
+            notes.append(
+                "no native bf16 for oneDNN here (ISA \(isa); needs avx512_core_bf16 or AMX): bf16 is emulated, slower than fp32"
+            )
         }
         return GEMMEngineInfo(
             backend: .onednn, precision: precision, threads: threads,
@@ -103,6 +108,12 @@ public func makeGEMMEngine(_ options: ComputeOptions) throws(ComputeError) -> GE
         do {
             return try OneDNNEngine(precision: options.precision, threads: threads)
         } catch {
+            // oneDNN loads but has no bf16 matmul for this CPU (e.g. AVX2 only)?
+            if options.precision == .bf16, (try? OneDNNEngine(precision: .fp32, threads: threads)) != nil {
+                throw .precisionUnsupported(
+                    backend: .onednn, precision: .bf16,
+                    reason: "oneDNN has no bf16 matmul for ISA \(DNNLRuntime.effectiveISA)")
+            }
             throw .backendUnavailable(.onednn, reason: "\(error)")
         }
     }
@@ -110,7 +121,8 @@ public func makeGEMMEngine(_ options: ComputeOptions) throws(ComputeError) -> GE
     switch options.backend {
     case .openblas:
         guard options.precision == .fp32 else {
-            throw .precisionUnsupported(backend: .openblas, precision: options.precision)
+            throw .precisionUnsupported(
+                backend: .openblas, precision: options.precision, reason: "OpenBLAS has only fp32 GEMM")
         }
         return try openBLAS()
     case .onednn:

@@ -77,8 +77,9 @@ public final class OneDNNEngine: GEMMEngine, @unchecked Sendable {
     public var libraryVersion: String { runtime.versionString }
     /// The instruction set oneDNN dispatches to, e.g. "avx512_core_bf16".
     public var isa: String { DNNLRuntime.effectiveISA }
-    /// Whether the CPU computes bf16 dot products natively (AVX512-BF16 or AMX); otherwise oneDNN emulates them.
-    public static var hasNativeBF16: Bool { CPUFeatures.hasAVX512BF16 || CPUFeatures.flags.contains("amx_bf16") }
+    /// Whether oneDNN computes bf16 dot products natively here (AVX512-BF16 or AMX, and not limited
+    /// by ONEDNN_MAX_CPU_ISA); otherwise it emulates them, slower than fp32.
+    public var hasNativeBF16: Bool { ["avx512_core_bf16", "avx512_core_amx"].contains(isa) }
 
     /// Number of primitives created so far (one per distinct shape and setting).
     public var cachedPrimitiveCount: Int {

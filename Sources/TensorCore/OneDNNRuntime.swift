@@ -18,7 +18,7 @@ public enum OneDNNError: Error, CustomStringConvertible {
         case .call(let name, let status, let context):
             let where_ = context.isEmpty ? "" : " (\(context))"
             return "oneDNN \(name) failed: \(status)\(where_). "
-                + "Hint: run with --backend openblas, or check that libdnnl2 (oneDNN 2.6) is installed."
+                + "Hint: use backend openblas, or check that libdnnl2 (oneDNN 2.6) is installed."
         case .noEngine(let reason):
             return "oneDNN has no CPU engine: \(reason). Hint: install libdnnl2 or use --backend openblas."
         }
