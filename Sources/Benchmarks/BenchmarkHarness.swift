@@ -35,15 +35,22 @@ public struct Benchmark: Sendable {
 
     /// Times `body`.
     public func measure(_ body: () throws -> Void) rethrows -> Timing {
-        for _ in 0..<warmup { try body() }
-        var samples: [Double] = []
-        samples.reserveCapacity(runs)
+        try measureInterleaved(count: 1) { _ in try body() }[0]
+    }
+
+    /// Times `count` bodies, `body(i)` for i in 0..<count, round-robin (run 1 of each, then run 2
+    /// of each, …) so that a noisy spell on a shared machine hits all of them alike. One timing per i.
+    public func measureInterleaved(count: Int, _ body: (Int) throws -> Void) rethrows -> [Timing] {
+        for _ in 0..<warmup { for i in 0..<count { try body(i) } }
+        var samples = [[Double]](repeating: [], count: count)
         for _ in 0..<runs {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            for i in 0..<count {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body(i)
+                samples[i].append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            }
         }
-        return Timing(samples: samples)
+        return samples.map { Timing(samples: $0) }
     }
 }
 

@@ -69,7 +69,8 @@ public struct GEMMBenchmark {
 
     public init() {}
 
-    /// Runs every configuration on every shape (shape-major, so a noisy spell hits all engines alike);
+    /// Runs every configuration on every shape; the engines' runs are interleaved so that a noisy spell
+    /// hits all of them alike;
     /// `report` sees each result as soon as it is measured.
     public func run(report: (BenchmarkResult) -> Void = { _ in }) throws(BenchmarkError) -> [BenchmarkResult] {
         var engines: [(GEMMEngine, GEMMEngineInfo?)] = []
@@ -89,20 +90,20 @@ public struct GEMMBenchmark {
             let w = Tensor(shape: [shape.n, shape.k], values: randomValues(shape.n * shape.k, &seed))
             var y = Tensor(zeros: [shape.m, shape.n])
             let yp = y.mutablePointer()
-            for (engine, info) in engines {
-                let prepared = engine.prepare(weight: w)
-                let timing = withExtendedLifetime((x, y)) {
-                    benchmark.measure {
-                        engine.linear(x.pointer, rows: shape.m, weight: prepared, bias: nil, into: yp)
-                    }
+            let prepared = engines.map { $0.0.prepare(weight: w) }
+            let timings = withExtendedLifetime((x, y)) {
+                benchmark.measureInterleaved(count: engines.count) { i in
+                    engines[i].0.linear(x.pointer, rows: shape.m, weight: prepared[i], bias: nil, into: yp)
                 }
+            }
+            for ((engine, info), (weight, timing)) in zip(engines, zip(prepared, timings)) {
                 let isBLAS = engine.backend == .openblas
                 let implementation = (engine as? OneDNNEngine)?.implementation(
-                    rows: shape.m, weight: prepared, bias: false)
+                    rows: shape.m, weight: weight, bias: false)
                 let r = BenchmarkResult(
                     name: "gemm", backend: isBLAS ? openblasLabel : engine.backend.rawValue,
-                    precision: engine.precision.rawValue, shape: shape.description, timing: timing, flops: shape.flops,
-                    threads: info?.threads ?? Parallel.threadCount, library: info?.library,
+                    precision: engine.precision.rawValue, shape: shape.description, timing: timing,
+                    flops: shape.flops, threads: info?.threads ?? Parallel.threadCount, library: info?.library,
                     openblasCore: isBLAS ? (try? OpenBLASLibrary.shared.get().coreName) : nil,
                     implementation: implementation, notes: (info?.notes).flatMap { $0.isEmpty ? nil : $0 })
                 results.append(r)
