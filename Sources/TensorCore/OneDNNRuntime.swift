@@ -97,7 +97,6 @@ final class DNNLRuntime: @unchecked Sendable {
 enum DNNLType {
     case f32, bf16
     var c: dnnl_data_type_t { self == .f32 ? dnnl_f32 : dnnl_bf16 }
-    var size: Int { self == .f32 ? 4 : 2 }
 }
 
 /// A 2-D memory descriptor with explicit strides (in elements): (rows, cols), row stride, col stride.
