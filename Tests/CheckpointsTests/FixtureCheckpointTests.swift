@@ -27,14 +27,37 @@ final class FixtureCheckpointTests: XCTestCase {
             }
         }
         let map = try XCTUnwrap(object as? [String: [Int]])
-        var positions: [(Int, String)] = []
-        var searchFrom = text.startIndex
-        if let anchor = text.range(of: "\"\(path.last ?? "")\"") { searchFrom = anchor.upperBound }
-        for name in map.keys {
-            let r = try XCTUnwrap(text.range(of: "\"\(name)\":", range: searchFrom..<text.endIndex), name)
-            positions.append((text.distance(from: text.startIndex, to: r.lowerBound), name))
+        let order = try keysInOrder(of: path.last ?? "", in: Array(text.utf8))
+        XCTAssertEqual(Set(order), Set(map.keys), "key scan of \(path)")
+        return order.compactMap { name in map[name].map { (name, $0) } }
+    }
+
+    /// The keys of the JSON object that follows `"key":` in `text`, in file order (a tiny scanner;
+    /// the manifest's escapes never occur in tensor names).
+    private func keysInOrder(of key: String, in text: [UInt8]) throws -> [String] {
+        let anchor = Array("\"\(key)\":".utf8)
+        var i = try XCTUnwrap((0...(text.count - anchor.count)).first { text[$0..<$0 + anchor.count].elementsEqual(anchor) })
+        i += anchor.count
+        var depth = 0
+        var keys: [String] = []
+        while i < text.count {
+            switch text[i] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 { return keys }
+            case UInt8(ascii: "\""):
+                var j = i + 1
+                while text[j] != UInt8(ascii: "\"") { j += text[j] == UInt8(ascii: "\\") ? 2 : 1 }
+                var k = j + 1
+                while text[k] == UInt8(ascii: " ") { k += 1 }
+                if depth == 1, text[k] == UInt8(ascii: ":") { keys.append(String(decoding: text[(i + 1)..<j], as: UTF8.self)) }
+                i = j
+            default: break
+            }
+            i += 1
         }
-        return positions.sorted { $0.0 < $1.0 }.compactMap { p in map[p.1].map { (p.1, $0) } }
+        return keys
     }
 
     private func assertMatches(_ dict: StateDict, _ expected: [(String, [Int])], ordered: Bool, file: StaticString = #filePath, line: UInt = #line) {

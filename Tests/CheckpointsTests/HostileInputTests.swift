@@ -174,6 +174,9 @@ final class HostileInputTests: XCTestCase {
         let four = TorchFileWriter.f32([1, 2, 3, 4])
         let ok = #"{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#
         XCTAssertEqual(try Checkpoint.open(file(st(ok, data: four), "ok.safetensors")).stateDict()["w"]?.float32().scalars, [1, 2, 3, 4])
+        // A header of 123 bytes: the file starts with '{' (0x7B), yet it is safetensors, not an index JSON.
+        let padded = ok + String(repeating: " ", count: 123 - ok.utf8.count)
+        XCTAssertEqual(try Checkpoint.open(file(st(padded, data: four), "b.safetensors")).format, .safetensors)
         try expectError(st(ok, data: four, length: 1 << 40), "exceeds the file size", name: "a.safetensors")
         try expectError(st(ok, data: four, length: UInt64.max), "exceeds the file size", name: "a.safetensors")
         try expectError(st("{not json", data: four), "not JSON", name: "a.safetensors")
