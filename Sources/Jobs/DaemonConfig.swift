@@ -102,14 +102,22 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
         let reader = NodeReader(sink: sink)
         guard let e = reader.mapping(root, known: keys, what: "the config") else { return nil }
         var compute = ComputeSettings()
-        if let c = e["compute"], let m = reader.mapping(c.value, known: ["backend", "precision", "threads"], what: "'compute'") {
-            if let n = m["backend"], let v = reader.choice(n.value, key: "backend", ComputeBackend.allCases.map(\.rawValue)) {
+        if let c = e["compute"],
+            let m = reader.mapping(c.value, known: ["backend", "precision", "threads"], what: "'compute'")
+        {
+            if let n = m["backend"],
+                let v = reader.choice(n.value, key: "backend", ComputeBackend.allCases.map(\.rawValue))
+            {
                 compute.backend = ComputeBackend(rawValue: v) ?? .auto
             }
-            if let n = m["precision"], let v = reader.choice(n.value, key: "precision", ComputePrecision.allCases.map(\.rawValue)) {
+            if let n = m["precision"],
+                let v = reader.choice(n.value, key: "precision", ComputePrecision.allCases.map(\.rawValue))
+            {
                 compute.precision = ComputePrecision(rawValue: v) ?? .fp32
             }
-            if let n = m["threads"], let v = reader.int(n.value, key: "threads", in: 0...4096, hint: "0 uses every core") {
+            if let n = m["threads"],
+                let v = reader.int(n.value, key: "threads", in: 0...4096, hint: "0 uses every core")
+            {
                 compute.threads = v
             }
         }
@@ -145,10 +153,14 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
             if case .mapping(let pairs) = m.value.content, !pairs.isEmpty {
                 for pair in pairs {
                     guard isValidName(pair.key) else {
-                        sink.error(pair.keyMark, "model name '\(pair.key)' is not allowed", hint: "use letters, digits, '.', '_' and '-', starting with a letter or digit")
+                        sink.error(
+                            pair.keyMark, "model name '\(pair.key)' is not allowed",
+                            hint: "use letters, digits, '.', '_' and '-', starting with a letter or digit")
                         continue
                     }
-                    if let entry = ModelEntry.read(name: pair.key, pair: pair, directory: directory, limits: limits, reader: reader) {
+                    if let entry = ModelEntry.read(
+                        name: pair.key, pair: pair, directory: directory, limits: limits, reader: reader)
+                    {
                         models.append(entry)
                     }
                 }
@@ -158,15 +170,19 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
                 reader.typeError(m.value, key: "models", expected: "a mapping of model names")
             }
         } else {
-            reader.missing("models", in: root, what: "the config", hint: "add a `models:` registry (see etc/skipdit/skipdit.yaml)")
+            reader.missing(
+                "models", in: root, what: "the config", hint: "add a `models:` registry (see etc/skipdit/skipdit.yaml)")
         }
         guard sink.isEmpty, let spool, let output else { return nil }
         return DaemonConfig(
-            file: sink.file, spool: spool, output: output, models: models, compute: compute, limits: limits, logging: logging)
+            file: sink.file, spool: spool, output: output, models: models, compute: compute, limits: limits,
+            logging: logging)
     }
 
     static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic || ("0"..."9").contains(first) else {
+        guard let first = name.unicodeScalars.first, first.isASCII,
+            first.properties.isAlphabetic || ("0"..."9").contains(first)
+        else {
             return false
         }
         return name.unicodeScalars.allSatisfy {

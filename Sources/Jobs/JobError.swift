@@ -47,8 +47,11 @@ public enum JobError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalid(let list): return list
         case .unreadable(let path, let reason):
-            return [Diagnostic(file: path, line: 0, column: 0, message: "cannot read file: \(reason)",
-                               hint: "check the path and its permissions")]
+            return [
+                Diagnostic(
+                    file: path, line: 0, column: 0, message: "cannot read file: \(reason)",
+                    hint: "check the path and its permissions")
+            ]
         }
     }
 

@@ -7,19 +7,26 @@ import Foundation
 public enum JobFile {
     /// Parses `url` and resolves it against `config`; throws `JobError` with every problem found.
     /// `file` names the job in diagnostics (default: the path); `jobName` fills {job}.
-    public static func validate(_ url: URL, config: DaemonConfig, file: String? = nil, jobName: String? = nil) throws -> RenderPlan {
+    public static func validate(_ url: URL, config: DaemonConfig, file: String? = nil, jobName: String? = nil) throws
+        -> RenderPlan
+    {
         let sink = DiagnosticSink(file: file ?? url.path)
         let bytes = try YAMLParser.readBytes(url, name: sink.file, sink: sink)
-        return try validate(bytes: bytes, config: config, jobName: jobName ?? RenderPlan.jobName(forFile: url.path), sink: sink)
+        return try validate(
+            bytes: bytes, config: config, jobName: jobName ?? RenderPlan.jobName(forFile: url.path), sink: sink)
     }
 
     /// Validates job text (`file` names it in diagnostics and gives the default job name).
-    public static func validate(_ text: String, file: String, config: DaemonConfig, jobName: String? = nil) throws -> RenderPlan {
+    public static func validate(_ text: String, file: String, config: DaemonConfig, jobName: String? = nil) throws
+        -> RenderPlan
+    {
         let sink = DiagnosticSink(file: file)
         return try validate(bytes: Array(text.utf8), config: config, jobName: jobName, sink: sink)
     }
 
-    private static func validate(bytes: [UInt8], config: DaemonConfig, jobName: String?, sink: DiagnosticSink) throws -> RenderPlan {
+    private static func validate(bytes: [UInt8], config: DaemonConfig, jobName: String?, sink: DiagnosticSink) throws
+        -> RenderPlan
+    {
         let spec = JobSpec.decode(bytes: bytes, sink: sink)
         // Config checks still run on a partial spec so one pass reports everything, unless the
         // file did not parse at all.
@@ -54,7 +61,9 @@ extension RenderPlan {
                 "videos",
                 .sequence(
                     videos.map {
-                        .mapping([("index", .int($0.index)), ("seed", .int($0.seed)), ("output", .string($0.relativePath))])
+                        .mapping([
+                            ("index", .int($0.index)), ("seed", .int($0.seed)), ("output", .string($0.relativePath)),
+                        ])
                     })
             ),
         ]

@@ -90,11 +90,14 @@ public struct JobSpec: Sendable, Codable, Equatable {
         if let node = entries["model"]?.value {
             spec.model = reader.string(node, key: "model", allowEmpty: false) ?? ""
         } else {
-            reader.missing("model", in: root, what: "the job", hint: "add `model: NAME` naming a model of the daemon config")
+            reader.missing(
+                "model", in: root, what: "the job", hint: "add `model: NAME` naming a model of the daemon config")
         }
         if let node = entries["class"]?.value { spec.classLabel = readClass(node, reader: reader) }
         if let node = entries["prompt"]?.value { spec.prompt = reader.string(node, key: "prompt", allowEmpty: false) }
-        if let node = entries["negative_prompt"]?.value { spec.negativePrompt = reader.string(node, key: "negative_prompt") }
+        if let node = entries["negative_prompt"]?.value {
+            spec.negativePrompt = reader.string(node, key: "negative_prompt")
+        }
         spec.seeds = readSeeds(entries, reader: reader)
         spec.sampling = SamplingOverrides.read(entries, reader: reader)
         if let node = entries["output"]?.value, let template = reader.string(node, key: "output", allowEmpty: false) {
@@ -105,7 +108,9 @@ public struct JobSpec: Sendable, Codable, Equatable {
             }
         }
         if let node = entries["priority"]?.value {
-            spec.priority = reader.int(node, key: "priority", in: JobLimits.priorityRange, hint: "higher runs first; 0 is normal") ?? 0
+            spec.priority =
+                reader.int(node, key: "priority", in: JobLimits.priorityRange, hint: "higher runs first; 0 is normal")
+                ?? 0
         }
         return spec
     }
@@ -113,7 +118,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
     /// A plain integer is an index; any other scalar (including a quoted number) is a name.
     private static func readClass(_ node: YAMLNode, reader: NodeReader) -> ClassLabel? {
         if case .int? = node.resolved {
-            return reader.int(node, key: "class", in: 0...Int.max, hint: "class indices start at 0").map(ClassLabel.index)
+            return reader.int(node, key: "class", in: 0...Int.max, hint: "class indices start at 0").map(
+                ClassLabel.index)
         }
         return reader.string(node, key: "class", allowEmpty: false).map(ClassLabel.name)
     }
@@ -123,12 +129,15 @@ public struct JobSpec: Sendable, Codable, Equatable {
         let hint = "seeds are integers in 0...\(Int.max)"
         if let single = entries["seed"], let list = entries["seeds"] {
             let later = single.keyMark.line > list.keyMark.line ? single : list
-            reader.sink.error(later.keyMark, "give either 'seed' or 'seeds', not both", hint: "use `seeds: [a, b]` for several videos")
+            reader.sink.error(
+                later.keyMark, "give either 'seed' or 'seeds', not both", hint: "use `seeds: [a, b]` for several videos"
+            )
             return nil
         }
         if let node = entries["seed"]?.value {
             if case .sequence = node.content {
-                reader.sink.error(node.mark, "'seed' must be one integer, not a sequence", hint: "use `seeds:` for a list")
+                reader.sink.error(
+                    node.mark, "'seed' must be one integer, not a sequence", hint: "use `seeds:` for a list")
                 return nil
             }
             return reader.int(node, key: "seed", in: JobLimits.seedRange, hint: hint).map { [$0] }
@@ -144,7 +153,9 @@ public struct JobSpec: Sendable, Codable, Equatable {
             return nil
         }
         guard !items.isEmpty else {
-            reader.sink.error(node.mark, "'seeds' is empty", hint: "give at least one seed, or remove the key for the model's default")
+            reader.sink.error(
+                node.mark, "'seeds' is empty", hint: "give at least one seed, or remove the key for the model's default"
+            )
             return nil
         }
         var seeds: [Int] = []
@@ -156,7 +167,9 @@ public struct JobSpec: Sendable, Codable, Equatable {
                 continue
             }
             if let first = seen[seed] {
-                reader.sink.error(item.mark, "seed \(seed) is listed twice", hint: "it first appears at \(first); each seed gives one video")
+                reader.sink.error(
+                    item.mark, "seed \(seed) is listed twice",
+                    hint: "it first appears at \(first); each seed gives one video")
                 ok = false
             }
             seen[seed] = seen[seed] ?? item.mark

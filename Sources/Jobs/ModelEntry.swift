@@ -23,11 +23,14 @@ public struct ModelEntry: Sendable, Codable, Equatable {
     public var numClasses: Int
     /// Sampling defaults (preset, then the entry's `defaults:`).
     public var defaults: SamplingDefaults
+    /// Attention heads of a class-to-video transformer (checkpoints do not store it); nil: the
+    /// official Latte value for the checkpoint's hidden size.
+    public var heads: Int?
 
     /// True for class-conditional models (a job must give `class`).
     public var isConditional: Bool { task == .classToVideo && numClasses > 0 }
 
-    static let keys = ["task", "preset", "checkpoint", "base", "vae", "classes", "num_classes", "defaults"]
+    static let keys = ["task", "preset", "checkpoint", "base", "vae", "classes", "num_classes", "defaults", "heads"]
     static let defaultsKeys = SamplingOverrides.keys + ["seed", "negative_prompt"]
 
     /// Reads one entry; nil when it has errors (recorded in `reader`).
@@ -37,9 +40,12 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         let before = sink.items.count
         let what = "model '\(name)'"
         guard let e = reader.mapping(node, known: keys, what: what) else { return nil }
-        let task = e["task"].flatMap { reader.choice($0.value, key: "task", RenderTask.allCases.map(\.rawValue)) }.flatMap(RenderTask.init)
-        var preset = e["preset"].flatMap { reader.choice($0.value, key: "preset", ModelPreset.allCases.map(\.rawValue)) }
-            .flatMap(ModelPreset.init)
+        let task = e["task"].flatMap { reader.choice($0.value, key: "task", RenderTask.allCases.map(\.rawValue)) }
+            .flatMap(RenderTask.init)
+        var preset = e["preset"].flatMap {
+            reader.choice($0.value, key: "preset", ModelPreset.allCases.map(\.rawValue))
+        }
+        .flatMap(ModelPreset.init)
         if e["preset"] == nil {
             preset = ModelPreset(rawValue: name) ?? (task == .textToVideo ? .t2v : nil)
             if preset == nil {
@@ -50,7 +56,10 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         }
         guard let preset else { return nil }
         if let task, task != preset.task, let t = e["task"] {
-            sink.error(t.value.mark, "\(what) has task \(task.rawValue) but preset '\(preset.rawValue)' is \(preset.task.rawValue)", hint: "fix `task:` or `preset:`")
+            sink.error(
+                t.value.mark,
+                "\(what) has task \(task.rawValue) but preset '\(preset.rawValue)' is \(preset.task.rawValue)",
+                hint: "fix `task:` or `preset:`")
         }
         let finalTask = preset.task
 
@@ -60,20 +69,26 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         }
         let checkpoint = path("checkpoint")
         if e["checkpoint"] == nil {
-            reader.missing("checkpoint", in: node, what: what, hint: "add `checkpoint: PATH` (the Skip-DiT .pt file)")
+            reader.missing(
+                "checkpoint", at: pair.keyMark, what: what, hint: "add `checkpoint: PATH` (the Skip-DiT .pt file)")
         }
         var base = path("base")
         var vae = path("vae")
         switch finalTask {
         case .classToVideo:
             if let b = e["base"] {
-                sink.error(b.keyMark, "'base' is for text-to-video models", hint: "remove it; class-to-video models use `checkpoint` and `vae`")
+                sink.error(
+                    b.keyMark, "'base' is for text-to-video models",
+                    hint: "remove it; class-to-video models use `checkpoint` and `vae`")
                 base = nil
             }
-            if e["vae"] == nil { reader.missing("vae", in: node, what: what, hint: "add `vae: PATH` (the sd-vae-ft-ema folder)") }
+            if e["vae"] == nil {
+                reader.missing("vae", at: pair.keyMark, what: what, hint: "add `vae: PATH` (the sd-vae-ft-ema folder)")
+            }
         case .textToVideo:
             if e["base"] == nil {
-                reader.missing("base", in: node, what: what, hint: "add `base: PATH` (the Latte-0 pipeline folder)")
+                reader.missing(
+                    "base", at: pair.keyMark, what: what, hint: "add `base: PATH` (the Latte-0 pipeline folder)")
             }
             if vae == nil, let base { vae = base.appendingPathComponent("vae_temporal_decoder") }
             for key in ["classes", "num_classes"] where e[key] != nil {
@@ -90,17 +105,29 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         if finalTask == .classToVideo, let n = e["num_classes"] {
             if let value = reader.int(n.value, key: "num_classes", in: 0...100_000, hint: "0 means unconditional") {
                 if let c = classes, c.count != value {
-                    sink.error(n.value.mark, "num_classes is \(value) but 'classes' has \(c.count) names", hint: "make them agree or drop num_classes")
+                    sink.error(
+                        n.value.mark, "num_classes is \(value) but 'classes' has \(c.count) names",
+                        hint: "make them agree or drop num_classes")
                 }
                 numClasses = value
             }
         }
 
+        var heads: Int? = nil
+        if let h = e["heads"] {
+            if finalTask == .textToVideo {
+                sink.error(h.keyMark, "'heads' is for class-to-video models", hint: "text-to-video reads it from transformer/config.json")
+            } else {
+                heads = reader.int(h.value, key: "heads", in: 1...1024, hint: "the transformer's attention head count")
+            }
+        }
+
         let conditional = finalTask == .classToVideo && numClasses > 0
         var defaults = preset.defaults
-        if !conditional { defaults.guidance = 1.0 }
+        if finalTask == .classToVideo && !conditional { defaults.guidance = 1.0 }
         if let d = e["defaults"] {
-            applyDefaults(d.value, to: &defaults, task: finalTask, conditional: conditional, preset: preset, reader: reader)
+            applyDefaults(
+                d.value, to: &defaults, task: finalTask, conditional: conditional, preset: preset, reader: reader)
         }
         if defaults.steps > limits.maxSteps {
             sink.error(
@@ -111,7 +138,7 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         guard sink.items.count == before, let checkpoint, let vae else { return nil }
         return ModelEntry(
             name: name, task: finalTask, preset: preset, checkpoint: checkpoint, base: base, vae: vae, classes: classes,
-            numClasses: numClasses, defaults: defaults)
+            numClasses: numClasses, defaults: defaults, heads: heads)
     }
 
     /// Merges a `defaults:` block over the preset's defaults.
@@ -123,7 +150,8 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         let o = SamplingOverrides.read(e, reader: reader)
         if let s = o.sampler {
             if task == .textToVideo && s == .ddpm {
-                reader.sink.error(e["sampler"]?.value.mark, "text-to-video models sample with ddim only", hint: "use `sampler: ddim`")
+                reader.sink.error(
+                    e["sampler"]?.value.mark, "text-to-video models sample with ddim only", hint: "use `sampler: ddim`")
             } else {
                 defaults.sampler = s
             }
@@ -131,7 +159,9 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         if let v = o.steps { defaults.steps = v }
         if let g = o.guidance {
             if !conditional && g != 1.0 {
-                reader.sink.error(e["guidance"]?.value.mark, "an unconditional model has no guidance", hint: "remove 'guidance' or set it to 1.0")
+                reader.sink.error(
+                    e["guidance"]?.value.mark, "an unconditional model has no guidance",
+                    hint: "remove 'guidance' or set it to 1.0")
             } else {
                 defaults.guidance = g
             }
@@ -167,12 +197,16 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         do {
             bytes = try YAMLParser.readBytes(url, name: url.path, sink: fileSink)
         } catch {
-            reader.sink.error(node.mark, "cannot read the class list \(url.path)", hint: "use `ucf101`, a file of names (one per line), or omit `classes` for indices only")
+            reader.sink.error(
+                node.mark, "cannot read the class list \(url.path)",
+                hint: "use `ucf101`, a file of names (one per line), or omit `classes` for indices only")
             return nil
         }
         var names: [String] = []
         var marks: [YAMLMark] = []
-        for (i, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, line) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .enumerated()
+        {
             let name = line.trimmingCharacters(in: .whitespaces)
             if name.isEmpty || name.hasPrefix("#") { continue }
             names.append(name)
@@ -180,18 +214,24 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         }
         reader.sink.append(fileSink.items)
         if names.isEmpty {
-            reader.sink.error(node.mark, "the class list \(url.path) has no names", hint: "one class name per line, in label order")
+            reader.sink.error(
+                node.mark, "the class list \(url.path) has no names", hint: "one class name per line, in label order")
             return nil
         }
         return checkUnique(names, marks: marks, file: url.path, reader: reader)
     }
 
-    private static func checkUnique(_ names: [String], marks: [YAMLMark], file: String, reader: NodeReader) -> [String]? {
+    private static func checkUnique(_ names: [String], marks: [YAMLMark], file: String, reader: NodeReader) -> [String]?
+    {
         var seen: [String: YAMLMark] = [:]
         var ok = true
         for (name, mark) in zip(names, marks) {
             if let first = seen[name] {
-                reader.sink.append([Diagnostic(file: file, at: mark, "class '\(name)' is listed twice", hint: "first at \(first); names must be unique")])
+                reader.sink.append([
+                    Diagnostic(
+                        file: file, at: mark, "class '\(name)' is listed twice",
+                        hint: "first at \(first); names must be unique")
+                ])
                 ok = false
             }
             seen[name] = seen[name] ?? mark
@@ -203,7 +243,9 @@ public struct ModelEntry: Sendable, Codable, Equatable {
     static func readPath(_ node: YAMLNode, key: String, directory: URL, reader: NodeReader) -> URL? {
         guard let text = reader.string(node, key: key, allowEmpty: false) else { return nil }
         if text.hasPrefix("~") {
-            reader.sink.error(node.mark, "'~' is not expanded in '\(key)'", hint: "use an absolute path or one relative to the config file")
+            reader.sink.error(
+                node.mark, "'~' is not expanded in '\(key)'",
+                hint: "use an absolute path or one relative to the config file")
             return nil
         }
         if text.hasPrefix("/") { return URL(fileURLWithPath: text).standardizedFileURL }

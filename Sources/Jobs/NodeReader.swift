@@ -8,7 +8,8 @@ struct NodeReader {
     /// The entries of a mapping, after reporting unknown keys (`what` names the mapping in messages).
     func mapping(_ node: YAMLNode, known: [String], what: String) -> [String: YAMLPair]? {
         guard case .mapping(let pairs) = node.content else {
-            sink.error(node.mark, "\(what) must be a mapping, not \(node.kindDescription)", hint: "write `key: value` lines")
+            sink.error(
+                node.mark, "\(what) must be a mapping, not \(node.kindDescription)", hint: "write `key: value` lines")
             return nil
         }
         var entries: [String: YAMLPair] = [:]
@@ -91,7 +92,8 @@ struct NodeReader {
         guard let text = string(node, key: key) else { return nil }
         guard values.contains(text) else {
             sink.error(
-                node.mark, "'\(key)' must be \(Suggestions.list(values)), not '\(text)'"
+                node.mark,
+                "'\(key)' must be \(Suggestions.list(values)), not '\(text)'"
                     + Suggestions.didYouMean(text, in: values),
                 hint: "use one of: \(values.joined(separator: ", "))")
             return nil
@@ -101,7 +103,12 @@ struct NodeReader {
 
     /// Reports a missing required key at the mapping's start.
     func missing(_ key: String, in node: YAMLNode, what: String, hint: String) {
-        sink.error(node.mark, "\(what) is missing the required key '\(key)'", hint: hint)
+        missing(key, at: node.mark, what: what, hint: hint)
+    }
+
+    /// Reports a missing required key at `mark` (e.g. the key that opens the mapping).
+    func missing(_ key: String, at mark: YAMLMark, what: String, hint: String) {
+        sink.error(mark, "\(what) is missing the required key '\(key)'", hint: hint)
     }
 
     func typeError(_ node: YAMLNode, key: String, expected: String) {

@@ -22,13 +22,17 @@ public enum OutputTemplate {
         var rest = Substring(template)
         while let open = rest.firstIndex(where: { $0 == "{" || $0 == "}" }) {
             guard rest[open] == "{", let close = rest[open...].firstIndex(of: "}") else {
-                return .failure(Problem(message: "unbalanced brace in output template '\(template)'", hint: "placeholders look like {seed}"))
+                return .failure(
+                    Problem(
+                        message: "unbalanced brace in output template '\(template)'",
+                        hint: "placeholders look like {seed}"))
             }
             let name = String(rest[rest.index(after: open)..<close])
             guard placeholders.contains(name) else {
                 return .failure(
                     Problem(
-                        message: "unknown placeholder '{\(name)}' in output template" + Suggestions.didYouMean(name, in: placeholders),
+                        message: "unknown placeholder '{\(name)}' in output template"
+                            + Suggestions.didYouMean(name, in: placeholders),
                         hint: "placeholders: " + placeholders.map { "{\($0)}" }.joined(separator: ", ")))
             }
             names.append(name)
@@ -49,16 +53,25 @@ public enum OutputTemplate {
         }
         text += rest
         guard !text.hasPrefix("/") else {
-            return .failure(Problem(message: "output '\(template)' is an absolute path", hint: "outputs are relative to the output directory, e.g. \"biking-{seed}.mp4\""))
+            return .failure(
+                Problem(
+                    message: "output '\(template)' is an absolute path",
+                    hint: "outputs are relative to the output directory, e.g. \"biking-{seed}.mp4\""))
         }
         guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
-            return .failure(Problem(message: "output '\(template)' contains control characters", hint: "use a plain file name"))
+            return .failure(
+                Problem(message: "output '\(template)' contains control characters", hint: "use a plain file name"))
         }
         guard let path = normalizedRelativePath(text) else {
-            return .failure(Problem(message: "output '\(template)' escapes the output directory", hint: "remove the '..' components"))
+            return .failure(
+                Problem(
+                    message: "output '\(template)' escapes the output directory", hint: "remove the '..' components"))
         }
         guard path.hasSuffix(".mp4"), let last = path.split(separator: "/").last, last.count > 4 else {
-            return .failure(Problem(message: "output '\(template)' must name an .mp4 file", hint: "end the name in .mp4, e.g. \"biking-{seed}.mp4\""))
+            return .failure(
+                Problem(
+                    message: "output '\(template)' must name an .mp4 file",
+                    hint: "end the name in .mp4, e.g. \"biking-{seed}.mp4\""))
         }
         return .success(path)
     }

@@ -88,7 +88,9 @@ extension RenderPlan {
         }
         let d = model.defaults
         if let task = job.task, task != model.task {
-            sink.error(mark("task"), "model '\(model.name)' is \(model.task.rawValue), not \(task.rawValue)", hint: "fix `task:` or pick another model")
+            sink.error(
+                mark("task"), "model '\(model.name)' is \(model.task.rawValue), not \(task.rawValue)",
+                hint: "fix `task:` or pick another model")
         }
 
         // Class.
@@ -97,7 +99,9 @@ extension RenderPlan {
         if model.isConditional {
             switch job.classLabel {
             case nil where job.marks["class"] == nil:
-                sink.error(root, "model '\(model.name)' is class-conditional and needs 'class'", hint: "add `class: NAME` or `class: INDEX` (0...\(model.numClasses - 1))")
+                sink.error(
+                    root, "model '\(model.name)' is class-conditional and needs 'class'",
+                    hint: "add `class: NAME` or `class: INDEX` (0...\(model.numClasses - 1))")
             case nil:
                 break  // given but invalid: already reported
             case .index(let i)?:
@@ -105,7 +109,9 @@ extension RenderPlan {
                     classIndex = i
                     className = model.classes?[i]
                 } else {
-                    sink.error(mark("class"), "class index \(i) is out of range for model '\(model.name)'", hint: "use 0...\(model.numClasses - 1)")
+                    sink.error(
+                        mark("class"), "class index \(i) is out of range for model '\(model.name)'",
+                        hint: "use 0...\(model.numClasses - 1)")
                 }
             case .name(let name)?:
                 if let names = model.classes {
@@ -114,11 +120,17 @@ extension RenderPlan {
                         className = name
                     } else {
                         sink.error(
-                            mark("class"), "unknown class '\(name)' for model '\(model.name)'" + Suggestions.didYouMean(name, in: names),
-                            hint: "class names are case-sensitive; see the model's class list, or give an index 0...\(model.numClasses - 1)")
+                            mark("class"),
+                            "unknown class '\(name)' for model '\(model.name)'"
+                                + Suggestions.didYouMean(name, in: names),
+                            hint:
+                                "class names are case-sensitive; see the model's class list, or give an index 0...\(model.numClasses - 1)"
+                        )
                     }
                 } else {
-                    sink.error(mark("class"), "model '\(model.name)' has no class names", hint: "give an index 0...\(model.numClasses - 1), or add `classes:` to the model entry")
+                    sink.error(
+                        mark("class"), "model '\(model.name)' has no class names",
+                        hint: "give an index 0...\(model.numClasses - 1), or add `classes:` to the model entry")
                 }
             }
         } else if job.classLabel != nil {
@@ -133,12 +145,16 @@ extension RenderPlan {
             if let p = job.prompt {
                 prompt = p
             } else if job.marks["prompt"] == nil {
-                sink.error(root, "text-to-video jobs need a 'prompt'", hint: "add `prompt: \"a dog surfing a wave at sunset\"`")
+                sink.error(
+                    root, "text-to-video jobs need a 'prompt'", hint: "add `prompt: \"a dog surfing a wave at sunset\"`"
+                )
             }
             negative = job.negativePrompt ?? d.negativePrompt
         } else {
             for key in ["prompt", "negative_prompt"] where job.marks[key] != nil {
-                sink.error(mark(key), "'\(key)' is for text-to-video models; '\(model.name)' is class-to-video", hint: "remove '\(key)'")
+                sink.error(
+                    mark(key), "'\(key)' is for text-to-video models; '\(model.name)' is class-to-video",
+                    hint: "remove '\(key)'")
             }
         }
 
@@ -150,12 +166,16 @@ extension RenderPlan {
         let steps = job.sampling.steps ?? d.steps
         if steps > config.limits.maxSteps {
             let source = job.sampling.steps == nil ? " (the model's default)" : ""
-            sink.error(mark("steps"), "\(steps) steps\(source) exceed limits.max_steps \(config.limits.maxSteps)", hint: "use at most \(config.limits.maxSteps) steps")
+            sink.error(
+                mark("steps"), "\(steps) steps\(source) exceed limits.max_steps \(config.limits.maxSteps)",
+                hint: "use at most \(config.limits.maxSteps) steps")
         }
         var guidance = job.sampling.guidance ?? d.guidance
         if !model.isConditional && model.task == .classToVideo {
             if guidance != 1.0 {
-                sink.error(mark("guidance"), "model '\(model.name)' is unconditional; guidance must be 1.0", hint: "remove 'guidance'")
+                sink.error(
+                    mark("guidance"), "model '\(model.name)' is unconditional; guidance must be 1.0",
+                    hint: "remove 'guidance'")
             }
             guidance = 1.0
         }
@@ -169,7 +189,9 @@ extension RenderPlan {
         // Seeds and outputs.
         let seeds = job.seeds ?? [d.seed]
         if seeds.count > config.limits.maxVideosPerJob {
-            sink.error(mark("seeds"), "\(seeds.count) seeds exceed limits.max_videos_per_job \(config.limits.maxVideosPerJob)", hint: "split the job")
+            sink.error(
+                mark("seeds"), "\(seeds.count) seeds exceed limits.max_videos_per_job \(config.limits.maxVideosPerJob)",
+                hint: "split the job")
         }
         let name = jobName ?? Self.jobName(forFile: job.file)
         let template = job.output ?? OutputTemplate.defaultTemplate
@@ -178,8 +200,12 @@ extension RenderPlan {
         for (index, seed) in seeds.enumerated() {
             var values = ["seed": String(seed), "index": String(index), "job": name, "model": model.name]
             if let classIndex { values["class"] = className ?? String(classIndex) }
-            if values["class"] == nil, case .success(let used) = OutputTemplate.placeholders(in: template), used.contains("class") {
-                sink.error(mark("output"), "output uses {class} but model '\(model.name)' takes no class", hint: "remove {class}")
+            if values["class"] == nil, case .success(let used) = OutputTemplate.placeholders(in: template),
+                used.contains("class")
+            {
+                sink.error(
+                    mark("output"), "output uses {class} but model '\(model.name)' takes no class",
+                    hint: "remove {class}")
                 break
             }
             switch OutputTemplate.expand(template, values: values) {
@@ -192,7 +218,10 @@ extension RenderPlan {
                         hint: "put {seed} in the output name, e.g. \"\(name)-{seed}.mp4\"")
                 } else {
                     seen[path] = index
-                    videos.append(Video(index: index, seed: seed, relativePath: path, url: config.output.appendingPathComponent(path)))
+                    videos.append(
+                        Video(
+                            index: index, seed: seed, relativePath: path,
+                            url: config.output.appendingPathComponent(path)))
                     continue
                 }
             }
@@ -207,12 +236,17 @@ extension RenderPlan {
     }
 
     /// Applies a cache choice over `base`; checks start > stop.
-    static func resolveCache(_ choice: CacheChoice, base: SkipCacheSettings?, mark: YAMLMark, sink: DiagnosticSink) -> SkipCacheSettings? {
+    static func resolveCache(_ choice: CacheChoice, base: SkipCacheSettings?, mark: YAMLMark, sink: DiagnosticSink)
+        -> SkipCacheSettings?
+    {
         guard case .on(let interval, let start, let stop) = choice else { return nil }
         let b = base ?? SkipCacheSettings(interval: 2, start: 900, stop: 50)
-        let settings = SkipCacheSettings(interval: interval ?? b.interval, start: start ?? b.start, stop: stop ?? b.stop)
+        let settings = SkipCacheSettings(
+            interval: interval ?? b.interval, start: start ?? b.start, stop: stop ?? b.stop)
         guard settings.start > settings.stop else {
-            sink.error(mark, "cache start \(settings.start) must be above stop \(settings.stop)", hint: "timesteps run from 999 down to 0; caching happens between start and stop")
+            sink.error(
+                mark, "cache start \(settings.start) must be above stop \(settings.stop)",
+                hint: "timesteps run from 999 down to 0; caching happens between start and stop")
             return nil
         }
         return settings

@@ -19,7 +19,9 @@ public struct SamplingOverrides: Sendable, Codable, Equatable {
     public var fps: Int?
 
     /// No overrides.
-    public init(sampler: Sampler? = nil, steps: Int? = nil, guidance: Double? = nil, cache: CacheChoice? = nil, fps: Int? = nil) {
+    public init(
+        sampler: Sampler? = nil, steps: Int? = nil, guidance: Double? = nil, cache: CacheChoice? = nil, fps: Int? = nil
+    ) {
         self.sampler = sampler
         self.steps = steps
         self.guidance = guidance
@@ -42,7 +44,8 @@ public struct SamplingOverrides: Sendable, Codable, Equatable {
         }
         if let node = entries["guidance"]?.value {
             result.guidance = reader.double(
-                node, key: "guidance", in: JobLimits.guidanceRange, hint: "1.0 disables classifier-free guidance; the UCF101 default is 7.0")
+                node, key: "guidance", in: JobLimits.guidanceRange,
+                hint: "1.0 disables classifier-free guidance; the UCF101 default is 7.0")
         }
         if let node = entries["cache"]?.value { result.cache = readCache(node, reader: reader) }
         if let node = entries["fps"]?.value { result.fps = reader.int(node, key: "fps", in: JobLimits.fpsRange) }
@@ -51,18 +54,27 @@ public struct SamplingOverrides: Sendable, Codable, Equatable {
 
     /// `off` | `on` | `N2-700-50` | an interval | `{interval, start, stop}`.
     static func readCache(_ node: YAMLNode, reader: NodeReader) -> CacheChoice? {
-        let hint = "write `cache: off`, `cache: { interval: 2 }`, `cache: { interval: 2, start: 900, stop: 50 }` or `cache: N2-700-50`"
+        let hint =
+            "write `cache: off`, `cache: { interval: 2 }`, `cache: { interval: 2, start: 900, stop: 50 }` or `cache: N2-700-50`"
         switch node.content {
         case .mapping:
-            guard let entries = reader.mapping(node, known: ["interval", "start", "stop"], what: "'cache'") else { return nil }
+            guard let entries = reader.mapping(node, known: ["interval", "start", "stop"], what: "'cache'") else {
+                return nil
+            }
             let interval = entries["interval"].flatMap {
-                reader.int($0.value, key: "cache.interval", in: SkipCacheSettings.intervalRange, hint: "a full step every `interval` steps; 2 is the released setting")
+                reader.int(
+                    $0.value, key: "cache.interval", in: SkipCacheSettings.intervalRange,
+                    hint: "a full step every `interval` steps; 2 is the released setting")
             }
             let start = entries["start"].flatMap {
-                reader.int($0.value, key: "cache.start", in: SkipCacheSettings.timestepRange, hint: "an original timestep: steps with t >= start are always full")
+                reader.int(
+                    $0.value, key: "cache.start", in: SkipCacheSettings.timestepRange,
+                    hint: "an original timestep: steps with t >= start are always full")
             }
             let stop = entries["stop"].flatMap {
-                reader.int($0.value, key: "cache.stop", in: SkipCacheSettings.timestepRange, hint: "an original timestep below which caching ends")
+                reader.int(
+                    $0.value, key: "cache.stop", in: SkipCacheSettings.timestepRange,
+                    hint: "an original timestep below which caching ends")
             }
             return .on(interval: interval, start: start, stop: stop)
         case .sequence:
@@ -72,7 +84,9 @@ public struct SamplingOverrides: Sendable, Codable, Equatable {
             switch node.resolved {
             case .bool(let on)?: return on ? .on(interval: nil, start: nil, stop: nil) : .off
             case .int?:
-                return reader.int(node, key: "cache", in: SkipCacheSettings.intervalRange).map { .on(interval: $0, start: nil, stop: nil) }
+                return reader.int(node, key: "cache", in: SkipCacheSettings.intervalRange).map {
+                    .on(interval: $0, start: nil, stop: nil)
+                }
             default: break
             }
             switch text.lowercased() {
@@ -82,13 +96,20 @@ public struct SamplingOverrides: Sendable, Codable, Equatable {
             }
             if let flag = SkipCacheSettings(flag: text) {
                 let r = SkipCacheSettings.timestepRange
-                guard SkipCacheSettings.intervalRange.contains(flag.interval), r.contains(flag.start), r.contains(flag.stop) else {
-                    reader.sink.error(node.mark, "'cache' \(text) is out of range", hint: "interval 1...1000, start and stop 0...1000")
+                guard SkipCacheSettings.intervalRange.contains(flag.interval), r.contains(flag.start),
+                    r.contains(flag.stop)
+                else {
+                    reader.sink.error(
+                        node.mark, "'cache' \(text) is out of range", hint: "interval 1...1000, start and stop 0...1000"
+                    )
                     return nil
                 }
                 return .on(interval: flag.interval, start: flag.start, stop: flag.stop)
             }
-            reader.sink.error(node.mark, "'cache' must be `off`, a mapping or N<interval>-<start>-<stop>, not \(node.kindDescription)", hint: hint)
+            reader.sink.error(
+                node.mark,
+                "'cache' must be `off`, a mapping or N<interval>-<start>-<stop>, not \(node.kindDescription)",
+                hint: hint)
             return nil
         }
     }

@@ -21,7 +21,7 @@ enum Suggestions {
     }
 
     /// The closest candidates (at most `limit`, best first) within a distance that grows with length;
-    /// a case-insensitive exact match or a candidate that starts with the word comes first.
+    /// a case-insensitive exact match is the only suggestion; a candidate that starts with the word comes first.
     static func closest(to word: String, in candidates: [String], limit: Int = 3) -> [String] {
         let w = word.lowercased()
         let budget = max(2, w.count / 3)
@@ -36,6 +36,7 @@ enum Suggestions {
             }
             if distance <= budget { scored.append((candidate, distance)) }
         }
+        if scored.contains(where: { $0.1 == -2 }) { scored.removeAll { $0.1 != -2 } }
         return scored.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.prefix(limit).map(\.0)
     }
 

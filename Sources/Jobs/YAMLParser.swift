@@ -44,7 +44,9 @@ public enum YAMLParser {
             throw JobError.unreadable(path: name, reason: (error as NSError).localizedDescription)
         }
         if data.count > maxBytes {
-            sink.error(nil, "file is larger than \(maxBytes) bytes", hint: "job and config files are small; is this the right file?")
+            sink.error(
+                nil, "file is larger than \(maxBytes) bytes",
+                hint: "job and config files are small; is this the right file?")
             return []
         }
         return [UInt8](data)
@@ -53,7 +55,9 @@ public enum YAMLParser {
     /// Parses `bytes`, recording problems in `sink`; returns the root of the single document.
     static func parse(bytes: [UInt8], sink: DiagnosticSink) -> YAMLNode? {
         if bytes.count > maxBytes {
-            sink.error(nil, "file is larger than \(maxBytes) bytes", hint: "job and config files are small; is this the right file?")
+            sink.error(
+                nil, "file is larger than \(maxBytes) bytes",
+                hint: "job and config files are small; is this the right file?")
             return nil
         }
         var parser = yaml_parser_t()
@@ -171,7 +175,9 @@ private struct TreeBuilder {
             }
             nodeCount += 1
             guard checkCount(mark) else { return false }
-            return complete(YAMLNode(.scalar(text, style), mark: mark, tag: Self.tag(s.tag)), size: 1, anchor: Self.string(s.anchor))
+            return complete(
+                YAMLNode(.scalar(text, style), mark: mark, tag: Self.tag(s.tag)), size: 1, anchor: Self.string(s.anchor)
+            )
         case YAML_ALIAS_EVENT:
             guard let name = Self.string(event.data.alias.anchor), let target = anchors[name] else {
                 sink.error(mark, "unknown alias", hint: "define the anchor (`&name`) before using `*name`")
@@ -191,7 +197,8 @@ private struct TreeBuilder {
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast() else { return true }
             let content: YAMLNode.Content = frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items)
-            return complete(YAMLNode(content, mark: frame.start, tag: frame.tag), size: frame.size, anchor: frame.anchor)
+            return complete(
+                YAMLNode(content, mark: frame.start, tag: frame.tag), size: frame.size, anchor: frame.anchor)
         default:
             break
         }
@@ -201,7 +208,8 @@ private struct TreeBuilder {
     private mutating func open(_ frame: Frame) -> Bool {
         guard stack.count < YAMLParser.maxDepth else {
             sink.error(
-                frame.start, "nesting is deeper than \(YAMLParser.maxDepth) levels", hint: "job and config files are shallow")
+                frame.start, "nesting is deeper than \(YAMLParser.maxDepth) levels",
+                hint: "job and config files are shallow")
             return false
         }
         nodeCount += 1
@@ -237,7 +245,8 @@ private struct TreeBuilder {
             return true
         }
         guard case .scalar(let key, _) = node.content else {
-            sink.error(node.mark, "a mapping key must be a scalar", hint: "write `key: value` with a plain name as the key")
+            sink.error(
+                node.mark, "a mapping key must be a scalar", hint: "write `key: value` with a plain name as the key")
             top.pendingKey = ("", node.mark, false)
             return true
         }

@@ -71,8 +71,15 @@ public enum YAMLWriter {
     private static func emitSequence(_ items: [YAMLValue], indent: Int, into out: inout String) {
         let pad = String(repeating: " ", count: indent)
         for item in items {
-            out += pad + "-"
-            emitNested(item, indent: indent, into: &out)
+            if case .mapping(let pairs) = item, !pairs.isEmpty {
+                // Compact form: the first key shares the line with the dash.
+                var block = ""
+                emitMapping(pairs, indent: indent + 2, into: &block)
+                out += pad + "- " + block.dropFirst(indent + 2)
+            } else {
+                out += pad + "-"
+                emitNested(item, indent: indent, into: &out)
+            }
         }
     }
 
@@ -154,7 +161,8 @@ public enum YAMLWriter {
                 if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
                     || scalar.value == 0xFEFF || scalar.value == 0x2028 || scalar.value == 0x2029
                 {
-                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                    out +=
+                        "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
                         + String(scalar.value, radix: 16, uppercase: true)
                 } else {
                     out.unicodeScalars.append(scalar)

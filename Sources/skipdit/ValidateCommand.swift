@@ -13,7 +13,11 @@ struct ValidateCommand: AsyncParsableCommand {
     @Argument(help: "Job files (YAML).")
     var jobs: [String] = []
 
-    @Option(name: .long, help: "Daemon config (default: \(DaemonConfig.defaultPath); also checks it). Without a config file only the job format is checked.")
+    @Option(
+        name: .long,
+        help:
+            "Daemon config (default: \(DaemonConfig.defaultPath); also checks it). Without a config file only the job format is checked."
+    )
     var config: String?
 
     func run() async throws {
@@ -40,7 +44,9 @@ struct ValidateCommand: AsyncParsableCommand {
                 if let daemonConfig {
                     let plan = try JobFile.validate(url, config: daemonConfig, file: path)
                     let outputs = plan.videos.map(\.relativePath).joined(separator: ", ")
-                    print("\(path): ok (\(plan.model.name), \(plan.videos.count) video\(plan.videos.count == 1 ? "" : "s"): \(outputs))")
+                    print(
+                        "\(path): ok (\(plan.model.name), \(plan.videos.count) video\(plan.videos.count == 1 ? "" : "s"): \(outputs))"
+                    )
                 } else {
                     _ = try JobSpec.load(contentsOf: url, file: path)
                     print("\(path): ok (format only)")
