@@ -83,4 +83,64 @@ public enum T2VTextCases {
         }
         return checks
     }
+
+    /// The manifest's suggested relative bound (max|Δ| / max|expected|) for a kind: the number
+    /// under a suggested_tolerances key whose comma-separated parts name it.
+    static func suggestedTolerance(_ kind: String, fixtures: FixtureDirectory) throws(ConformanceError) -> Double {
+        let suggested = try fixtures.manifest["suggested_tolerances"]
+        for key in suggested.keys {
+            guard case .number(let value) = try suggested[key].value else { continue }
+            let parts = key.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.contains(where: { $0 == kind || $0.hasPrefix(kind + " ") }) { return value }
+        }
+        throw .manifest("suggested_tolerances has no bound for \(kind)")
+    }
+
+    /// The "t5_encoder" case: last_hidden_state of every position for the given ids and masks,
+    /// computed with the encoder loaded from the fixture's text_encoder folder.
+    public static func t5Encoder(
+        _ c: ManifestNode, fixtures: FixtureDirectory, options: ConformanceOptions = .init()
+    ) throws(ConformanceError) -> [Check] {
+        let inputs = try c["inputs"]
+        let idsArray = try fixtures.array(inputs["input_ids"])
+        let maskArray = try fixtures.array(inputs["attention_mask"])
+        guard idsArray.shape.count == 2, maskArray.shape == idsArray.shape else {
+            throw .fixture(path: inputs.path, reason: "ids \(idsArray.shape) and mask \(maskArray.shape) must both be (n, L)")
+        }
+        let n = idsArray.shape[0], length = idsArray.shape[1]
+        let idValues = idsArray.ints(), maskValues = maskArray.ints()
+        let ids = (0..<n).map { Array(idValues[$0 * length..<($0 + 1) * length]) }
+        let masks = (0..<n).map { Array(maskValues[$0 * length..<($0 + 1) * length]) }
+        let engine: GEMMEngine
+        do { engine = try makeGEMMEngine(ComputeOptions(backend: options.backend, precision: options.precision)) } catch {
+            throw .model("\(error)")
+        }
+        let encoder: T5Encoder
+        do { encoder = try T5Encoder.load(folder: try modelFolder("text_encoder", fixtures: fixtures), engine: engine) } catch {
+            throw .model("\(error)")
+        }
+        let got = encoder.encode(ids: ids, masks: masks)
+        let expectedNode = try c["expected"]["last_hidden_state"]
+        let expected = try fixtures.array(expectedNode)
+        guard expected.shape == got.shape else {
+            throw .fixture(path: expectedNode.path, reason: "\(expected.shape) expected, computed \(got.shape)")
+        }
+        let tolerance = try suggestedTolerance("t5_encoder", fixtures: fixtures)
+        let values = expected.floats()
+        let per = length * encoder.config.dModel
+        var checks: [Check] = []
+        for r in 0..<n {
+            let e = Array(values[r * per..<(r + 1) * per])
+            let g = Tensor(shape: [per], values: Array(got.scalars[r * per..<(r + 1) * per]))
+            let scale = e.reduce(0) { max($0, Double(abs($1))) }
+            checks.append(Check(
+                label: "last_hidden_state[\(r)] (\(masks[r].reduce(0, +)) tokens)",
+                maxError: maxAbsDifference(g, e) / max(scale, .leastNormalMagnitude), tolerance: tolerance))
+        }
+        let scale = values.reduce(0) { max($0, Double(abs($1))) }
+        checks.append(Check(
+            label: "last_hidden_state", maxError: maxAbsDifference(got, values) / max(scale, .leastNormalMagnitude),
+            tolerance: tolerance))
+        return checks
+    }
 }
