@@ -143,4 +143,43 @@ public enum T2VTextCases {
             tolerance: tolerance))
         return checks
     }
+
+    /// The text side of a "cfg_forward" case: `prompt` and `negative_prompt` through cleaning,
+    /// tokenizer and T5 as encode_prompt does (mask_feature: both cut to the prompt's K tokens)
+    /// against `prompt_embeds_cfg` = [negative, positive], and K against n_prompt_tokens_kept.
+    public static func cfgPromptEmbeddings(
+        _ c: ManifestNode, fixtures: FixtureDirectory, options: ConformanceOptions = .init()
+    ) throws(ConformanceError) -> [Check] {
+        let engine: GEMMEngine
+        do { engine = try makeGEMMEngine(ComputeOptions(backend: options.backend, precision: options.precision)) } catch {
+            throw .model("\(error)")
+        }
+        let embeddings: PromptEmbeddings
+        do {
+            let tokenizer = try T5Tokenizer(directory: try modelFolder("tokenizer", fixtures: fixtures))
+            let encoder = try T5Encoder.load(folder: try modelFolder("text_encoder", fixtures: fixtures), engine: engine)
+            let request = PromptRequest(prompt: try c["prompt"].string, negativePrompt: try c["negative_prompt"].string)
+            embeddings = try T5PromptEncoder(tokenizer: tokenizer, encoder: encoder).embeddings(for: request)
+        } catch let e as ConformanceError {
+            throw e
+        } catch {
+            throw .model("\(error)")
+        }
+        var checks: [Check] = []
+        if let kept = c.optional("n_prompt_tokens_kept") {
+            checks.append(Check(label: "n_prompt_tokens_kept", maxError: Double(abs(embeddings.tokenCount - (try kept.int))), tolerance: 0))
+        }
+        let node = try c["inputs"]["prompt_embeds_cfg"]
+        let expected = try fixtures.array(node)
+        let got = embeddings.batch
+        guard expected.shape == got.shape else {
+            throw .fixture(path: node.path, reason: "\(expected.shape) expected, computed \(got.shape)")
+        }
+        let values = expected.floats()
+        let scale = values.reduce(0) { max($0, Double(abs($1))) }
+        checks.append(Check(
+            label: "prompt_embeds_cfg", maxError: maxAbsDifference(got, values) / max(scale, .leastNormalMagnitude),
+            tolerance: try suggestedTolerance("cfg encoder states", fixtures: fixtures)))
+        return checks
+    }
 }
