@@ -15,7 +15,9 @@ public enum T2VTextCases {
         guard let path = text.split(separator: " ").first else { throw .manifest("model_files.\(key) is empty") }
         let url = fixtures.file(String(path))
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue { return url }
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return url
+        }
         return url.deletingLastPathComponent()
     }
 
@@ -30,7 +32,8 @@ public enum T2VTextCases {
         let maxLength = try c["max_length"].int
         let tokenizer: T5Tokenizer
         do {
-            tokenizer = try T5Tokenizer(directory: try modelFolder("tokenizer", fixtures: fixtures), maxLength: maxLength)
+            tokenizer = try T5Tokenizer(
+                directory: try modelFolder("tokenizer", fixtures: fixtures), maxLength: maxLength)
         } catch { throw .model("\(error)") }
         var checks: [Check] = []
         for (p, prompt) in try c["prompts"].array.enumerated() {
@@ -39,13 +42,19 @@ public enum T2VTextCases {
             do {
                 let cleaned = try PromptPreprocessing.cleanCaption.apply(raw)
                 let expected = try prompt["cleaned_clean_caption_true"].string
-                checks.append(Check(label: "\(label) cleaned text", maxError: same(cleaned, expected) ? 0 : 1, tolerance: 0))
-                checks += try compare(label, try tokenizer.tokenize(raw, preprocessing: .cleanCaption), prompt, prefix: "")
+                checks.append(
+                    Check(label: "\(label) cleaned text", maxError: same(cleaned, expected) ? 0 : 1, tolerance: 0))
+                checks += try compare(
+                    label, try tokenizer.tokenize(raw, preprocessing: .cleanCaption), prompt, prefix: "")
                 if let text = prompt.optional("noclean_text") {
                     let lowered = try PromptPreprocessing.lowercase.apply(raw)
-                    checks.append(Check(label: "\(label) noclean text", maxError: same(lowered, try text.string) ? 0 : 1, tolerance: 0))
+                    checks.append(
+                        Check(
+                            label: "\(label) noclean text", maxError: same(lowered, try text.string) ? 0 : 1,
+                            tolerance: 0))
                     checks += try compare(
-                        "\(label) noclean", try tokenizer.tokenize(raw, preprocessing: .lowercase), prompt, prefix: "noclean_")
+                        "\(label) noclean", try tokenizer.tokenize(raw, preprocessing: .lowercase), prompt,
+                        prefix: "noclean_")
                 }
             } catch let e as ConformanceError {
                 throw e
@@ -56,7 +65,8 @@ public enum T2VTextCases {
         for (e, edge) in (try c.optional("raw_text_edge_cases")?.array ?? []).enumerated() {
             let text = try edge["text"].string
             do {
-                checks += try compare("edge case \(e)", try tokenizer.tokenize(text, preprocessing: .none), edge, prefix: "")
+                checks += try compare(
+                    "edge case \(e)", try tokenizer.tokenize(text, preprocessing: .none), edge, prefix: "")
             } catch let e as ConformanceError {
                 throw e
             } catch {
@@ -76,10 +86,14 @@ public enum T2VTextCases {
             Check(label: "\(label) ids", maxError: mismatches(got.ids, try node["\(prefix)ids"].ints), tolerance: 0)
         ]
         if let mask = node.optional("\(prefix)attention_mask") {
-            checks.append(Check(label: "\(label) attention mask", maxError: mismatches(got.attentionMask, try mask.ints), tolerance: 0))
+            checks.append(
+                Check(
+                    label: "\(label) attention mask", maxError: mismatches(got.attentionMask, try mask.ints),
+                    tolerance: 0))
         }
         if let n = node.optional("\(prefix)n_tokens") {
-            checks.append(Check(label: "\(label) n_tokens", maxError: Double(abs(got.tokenCount - (try n.int))), tolerance: 0))
+            checks.append(
+                Check(label: "\(label) n_tokens", maxError: Double(abs(got.tokenCount - (try n.int))), tolerance: 0))
         }
         return checks
     }
@@ -105,18 +119,22 @@ public enum T2VTextCases {
         let idsArray = try fixtures.array(inputs["input_ids"])
         let maskArray = try fixtures.array(inputs["attention_mask"])
         guard idsArray.shape.count == 2, maskArray.shape == idsArray.shape else {
-            throw .fixture(path: inputs.path, reason: "ids \(idsArray.shape) and mask \(maskArray.shape) must both be (n, L)")
+            throw .fixture(
+                path: inputs.path, reason: "ids \(idsArray.shape) and mask \(maskArray.shape) must both be (n, L)")
         }
         let n = idsArray.shape[0], length = idsArray.shape[1]
         let idValues = idsArray.ints(), maskValues = maskArray.ints()
         let ids = (0..<n).map { Array(idValues[$0 * length..<($0 + 1) * length]) }
         let masks = (0..<n).map { Array(maskValues[$0 * length..<($0 + 1) * length]) }
         let engine: GEMMEngine
-        do { engine = try makeGEMMEngine(ComputeOptions(backend: options.backend, precision: options.precision)) } catch {
+        do { engine = try makeGEMMEngine(ComputeOptions(backend: options.backend, precision: options.precision)) } catch
+        {
             throw .model("\(error)")
         }
         let encoder: T5Encoder
-        do { encoder = try T5Encoder.load(folder: try modelFolder("text_encoder", fixtures: fixtures), engine: engine) } catch {
+        do {
+            encoder = try T5Encoder.load(folder: try modelFolder("text_encoder", fixtures: fixtures), engine: engine)
+        } catch {
             throw .model("\(error)")
         }
         let got = encoder.encode(ids: ids, masks: masks)
@@ -133,14 +151,16 @@ public enum T2VTextCases {
             let e = Array(values[r * per..<(r + 1) * per])
             let g = Tensor(shape: [per], values: Array(got.scalars[r * per..<(r + 1) * per]))
             let scale = e.reduce(0) { max($0, Double(abs($1))) }
-            checks.append(Check(
-                label: "last_hidden_state[\(r)] (\(masks[r].reduce(0, +)) tokens)",
-                maxError: maxAbsDifference(g, e) / max(scale, .leastNormalMagnitude), tolerance: tolerance))
+            checks.append(
+                Check(
+                    label: "last_hidden_state[\(r)] (\(masks[r].reduce(0, +)) tokens)",
+                    maxError: maxAbsDifference(g, e) / max(scale, .leastNormalMagnitude), tolerance: tolerance))
         }
         let scale = values.reduce(0) { max($0, Double(abs($1))) }
-        checks.append(Check(
-            label: "last_hidden_state", maxError: maxAbsDifference(got, values) / max(scale, .leastNormalMagnitude),
-            tolerance: tolerance))
+        checks.append(
+            Check(
+                label: "last_hidden_state", maxError: maxAbsDifference(got, values) / max(scale, .leastNormalMagnitude),
+                tolerance: tolerance))
         return checks
     }
 
@@ -151,13 +171,15 @@ public enum T2VTextCases {
         _ c: ManifestNode, fixtures: FixtureDirectory, options: ConformanceOptions = .init()
     ) throws(ConformanceError) -> [Check] {
         let engine: GEMMEngine
-        do { engine = try makeGEMMEngine(ComputeOptions(backend: options.backend, precision: options.precision)) } catch {
+        do { engine = try makeGEMMEngine(ComputeOptions(backend: options.backend, precision: options.precision)) } catch
+        {
             throw .model("\(error)")
         }
         let embeddings: PromptEmbeddings
         do {
             let tokenizer = try T5Tokenizer(directory: try modelFolder("tokenizer", fixtures: fixtures))
-            let encoder = try T5Encoder.load(folder: try modelFolder("text_encoder", fixtures: fixtures), engine: engine)
+            let encoder = try T5Encoder.load(
+                folder: try modelFolder("text_encoder", fixtures: fixtures), engine: engine)
             let request = PromptRequest(prompt: try c["prompt"].string, negativePrompt: try c["negative_prompt"].string)
             embeddings = try T5PromptEncoder(tokenizer: tokenizer, encoder: encoder).embeddings(for: request)
         } catch let e as ConformanceError {
@@ -167,7 +189,10 @@ public enum T2VTextCases {
         }
         var checks: [Check] = []
         if let kept = c.optional("n_prompt_tokens_kept") {
-            checks.append(Check(label: "n_prompt_tokens_kept", maxError: Double(abs(embeddings.tokenCount - (try kept.int))), tolerance: 0))
+            checks.append(
+                Check(
+                    label: "n_prompt_tokens_kept", maxError: Double(abs(embeddings.tokenCount - (try kept.int))),
+                    tolerance: 0))
         }
         let node = try c["inputs"]["prompt_embeds_cfg"]
         let expected = try fixtures.array(node)
@@ -177,9 +202,10 @@ public enum T2VTextCases {
         }
         let values = expected.floats()
         let scale = values.reduce(0) { max($0, Double(abs($1))) }
-        checks.append(Check(
-            label: "prompt_embeds_cfg", maxError: maxAbsDifference(got, values) / max(scale, .leastNormalMagnitude),
-            tolerance: try suggestedTolerance("cfg encoder states", fixtures: fixtures)))
+        checks.append(
+            Check(
+                label: "prompt_embeds_cfg", maxError: maxAbsDifference(got, values) / max(scale, .leastNormalMagnitude),
+                tolerance: try suggestedTolerance("cfg encoder states", fixtures: fixtures)))
         return checks
     }
 }

@@ -97,7 +97,8 @@ public enum CaptionCleaner {
             }
             var bytes: [UInt8] = []
             while i < scalars.count, scalars[i].isASCII {
-                if scalars[i] == "%", i + 2 < scalars.count, let hi = hexValue(scalars[i + 1]), let lo = hexValue(scalars[i + 2])
+                if scalars[i] == "%", i + 2 < scalars.count, let hi = hexValue(scalars[i + 1]),
+                    let lo = hexValue(scalars[i + 2])
                 {
                     bytes.append(UInt8(hi * 16 + lo))
                     i += 3
@@ -138,9 +139,11 @@ public enum CaptionCleaner {
 
     private static let person = PythonRegex("<person>")
     private static let url1 = PythonRegex(
-        "\(b)((?:https?:(?:/{1,3}|[a-zA-Z0-9%])|[a-zA-Z0-9.\\-]+[.](?:com|co|ru|net|org|edu|gov|it)[\(wc)/\\-]*\(b)/?(?!@)))")
+        "\(b)((?:https?:(?:/{1,3}|[a-zA-Z0-9%])|[a-zA-Z0-9.\\-]+[.](?:com|co|ru|net|org|edu|gov|it)[\(wc)/\\-]*\(b)/?(?!@)))"
+    )
     private static let url2 = PythonRegex(
-        "\(b)((?:www:(?:/{1,3}|[a-zA-Z0-9%])|[a-zA-Z0-9.\\-]+[.](?:com|co|ru|net|org|edu|gov|it)[\(wc)/\\-]*\(b)/?(?!@)))")
+        "\(b)((?:www:(?:/{1,3}|[a-zA-Z0-9%])|[a-zA-Z0-9.\\-]+[.](?:com|co|ru|net|org|edu|gov|it)[\(wc)/\\-]*\(b)/?(?!@)))"
+    )
     private static let nickname = PythonRegex("@\(w)+\(b)")
     private static let dashes = PythonRegex(
         #"[\x{2D}\x{58A}\x{5BE}\x{1400}\x{1806}\x{2010}-\x{2015}\x{2E17}\x{2E1A}\x{2E3A}\x{2E3B}\x{2E40}\x{301C}\x{3030}\x{30A0}\x{FE31}\x{FE32}\x{FE58}\x{FE63}\x{FF0D}]+"#

@@ -29,7 +29,8 @@ private enum Pattern {
     static let commentclose = PythonRegex("--[\(s)]*>")
     static let tagfindTolerant = PythonRegex("([a-zA-Z][^\\t\\n\\r\\f />\\x{00}]*)(?:[\(s)]|/(?!>))*")
     static let attrfindTolerant = PythonRegex(
-        "((?<=['\"\(s)/])[^\(s)/>][^\(s)/=>]*)([\(s)]*=+[\(s)]*('[^']*'|\"[^\"]*\"|(?!['\"])[^>\(s)]*))?(?:[\(s)]|/(?!>))*")
+        "((?<=['\"\(s)/])[^\(s)/>][^\(s)/=>]*)([\(s)]*=+[\(s)]*('[^']*'|\"[^\"]*\"|(?!['\"])[^>\(s)]*))?(?:[\(s)]|/(?!>))*"
+    )
     static let locateStarttagEnd = PythonRegex(
         "<[a-zA-Z][^\\t\\n\\r\\f />\\x{00}]*"
             + "(?:[\(s)/]*(?:(?<=['\"\(s)/])[^\(s)/>][^\(s)/=>]*"
@@ -83,7 +84,8 @@ private final class HTMLTokenizer {
 
     private func find(_ needle: String, from position: Int) -> Int {
         guard position <= raw.length else { return -1 }
-        let r = raw.range(of: needle, options: .literal, range: NSRange(location: position, length: raw.length - position))
+        let r = raw.range(
+            of: needle, options: .literal, range: NSRange(location: position, length: raw.length - position))
         return r.location == NSNotFound ? -1 : r.location
     }
 
@@ -309,7 +311,8 @@ private final class HTMLTokenizer {
         } else if ["if", "else", "endif"].contains(name) {
             close = Pattern.msMarkedSectionClose.search(raw, from: i + 3)
         } else {
-            throw .promptRejected(excerpt: slice(i, i + 20), reason: "unknown status keyword '\(name)' in marked section")
+            throw .promptRejected(
+                excerpt: slice(i, i + 20), reason: "unknown status keyword '\(name)' in marked section")
         }
         guard let close else { return -1 }
         let data = slice(i + 3, close.range.location)

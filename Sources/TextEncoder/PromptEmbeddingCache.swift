@@ -122,7 +122,10 @@ public final class PromptEmbeddingCache: @unchecked Sendable {
             let p = t.mutablePointer()
             bytes.withUnsafeBytes { raw in
                 for i in 0..<count {
-                    p[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + (index * count + i) * 4, as: UInt32.self)))
+                    p[i] = Float(
+                        bitPattern: UInt32(
+                            littleEndian: raw.loadUnaligned(
+                                fromByteOffset: start + (index * count + i) * 4, as: UInt32.self)))
                 }
             }
             return t
@@ -148,9 +151,12 @@ public final class PromptEmbeddingCache: @unchecked Sendable {
         do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
             throw .cache(path: dir.path, reason: "cannot create the folder (\(error.localizedDescription))")
         }
-        let temporary = dir.appendingPathComponent(".\(final.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        let temporary = dir.appendingPathComponent(
+            ".\(final.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .cache(path: temporary.path, reason: "cannot create (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else {
+            throw .cache(path: temporary.path, reason: "cannot create (\(String(cString: strerror(errno))))")
+        }
         var failure: String?
         bytes.withUnsafeBytes { raw in
             var offset = 0

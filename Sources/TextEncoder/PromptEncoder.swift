@@ -36,8 +36,9 @@ public struct PromptEmbeddings: Sendable {
 
     public init(conditional: Tensor, unconditional: Tensor?) {
         precondition(conditional.rank == 2, "conditional states must be (K, D), got \(conditional.shape)")
-        precondition(unconditional.map { $0.shape == conditional.shape } ?? true,
-                     "unconditional \(unconditional?.shape ?? []) must match conditional \(conditional.shape)")
+        precondition(
+            unconditional.map { $0.shape == conditional.shape } ?? true,
+            "unconditional \(unconditional?.shape ?? []) must match conditional \(conditional.shape)")
         self.conditional = conditional
         self.unconditional = unconditional
     }
@@ -71,7 +72,8 @@ public final class T5PromptEncoder: @unchecked Sendable {
     public init(tokenizer: T5Tokenizer, encoder: T5Encoder) {
         self.tokenizer = tokenizer
         self.encoder = encoder
-        self.identity = "\(encoder.identity)|spm:\(FileIdentity.describe(file: tokenizer.model.url))|L=\(tokenizer.maxLength)"
+        self.identity =
+            "\(encoder.identity)|spm:\(FileIdentity.describe(file: tokenizer.model.url))|L=\(tokenizer.maxLength)"
     }
 
     /// Cleans, tokenizes and encodes the prompt (and its negative, in the same batch), then keeps
@@ -94,7 +96,9 @@ public final class T5PromptEncoder: @unchecked Sendable {
     }
 
     /// `embeddings(for:)` through a cache (memory, and disk when the cache has a directory).
-    public func embeddings(for request: PromptRequest, cache: PromptEmbeddingCache) throws(TextEncoderError) -> PromptEmbeddings {
+    public func embeddings(for request: PromptRequest, cache: PromptEmbeddingCache) throws(TextEncoderError)
+        -> PromptEmbeddings
+    {
         try cache.embeddings(for: request, model: identity) { () throws(TextEncoderError) in
             try embeddings(for: request)
         }

@@ -15,7 +15,9 @@ public struct RelativePositionBias: Sendable {
     public let table: Tensor
 
     public init(table: Tensor, maxDistance: Int) {
-        precondition(table.rank == 2 && table.shape[0] >= 4 && table.shape[0] % 2 == 0, "relative bias table \(table.shape) must be (buckets, heads)")
+        precondition(
+            table.rank == 2 && table.shape[0] >= 4 && table.shape[0] % 2 == 0,
+            "relative bias table \(table.shape) must be (buckets, heads)")
         self.numBuckets = table.shape[0]
         self.maxDistance = maxDistance
         self.table = table

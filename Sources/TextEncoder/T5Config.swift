@@ -109,13 +109,18 @@ public struct T5Config: Codable, Sendable, Equatable {
             throw .config(path: path, reason: "\(name) must be positive, got \(value)")
         }
         guard relativeAttentionNumBuckets % 2 == 0, relativeAttentionNumBuckets >= 4 else {
-            throw .config(path: path, reason: "relative_attention_num_buckets \(relativeAttentionNumBuckets) must be even and at least 4")
+            throw .config(
+                path: path,
+                reason: "relative_attention_num_buckets \(relativeAttentionNumBuckets) must be even and at least 4")
         }
         guard feedForwardProj == "gated-gelu" else {
-            throw .config(path: path, reason: "feed_forward_proj '\(feedForwardProj)' is not supported (T5 v1.1 uses gated-gelu)")
+            throw .config(
+                path: path, reason: "feed_forward_proj '\(feedForwardProj)' is not supported (T5 v1.1 uses gated-gelu)")
         }
         if let act = denseActFn, act != "gelu_new", act != "gelu_pytorch_tanh" {
-            throw .config(path: path, reason: "dense_act_fn '\(act)' is not supported (T5 v1.1 uses gelu_new, the tanh approximation)")
+            throw .config(
+                path: path,
+                reason: "dense_act_fn '\(act)' is not supported (T5 v1.1 uses gelu_new, the tanh approximation)")
         }
         guard layerNormEpsilon > 0, layerNormEpsilon.isFinite else {
             throw .config(path: path, reason: "layer_norm_epsilon \(layerNormEpsilon) must be positive")

@@ -34,7 +34,8 @@ public final class T5Encoder: @unchecked Sendable {
     ) throws(TextEncoderError) -> T5Encoder {
         let config = try T5Config.load(folder.appendingPathComponent("config.json"))
         let weights = try T5LoadedWeights.load(folder: folder, config: config, engine: engine, residency: residency)
-        let identity = "t5:\(FileIdentity.describe(folder: folder))|\(engine.backend.rawValue)|\(engine.precision.rawValue)"
+        let identity =
+            "t5:\(FileIdentity.describe(folder: folder))|\(engine.backend.rawValue)|\(engine.precision.rawValue)"
         return T5Encoder(config: config, engine: engine, weights: weights, identity: identity)
     }
 
@@ -49,8 +50,9 @@ public final class T5Encoder: @unchecked Sendable {
         let n = ids.count
         precondition(n > 0 && masks.count == n, "encode: \(n) id rows and \(masks.count) mask rows")
         let length = ids[0].count
-        precondition(length > 0 && ids.allSatisfy { $0.count == length } && masks.allSatisfy { $0.count == length },
-                     "encode: every id and mask row must have the same length")
+        precondition(
+            length > 0 && ids.allSatisfy { $0.count == length } && masks.allSatisfy { $0.count == length },
+            "encode: every id and mask row must have the same length")
         let d = config.dModel, inner = config.innerDim, rows = n * length
         let eps = Float(config.layerNormEpsilon)
 
@@ -71,21 +73,26 @@ public final class T5Encoder: @unchecked Sendable {
             let w = block.prepared(engine)  // streamed blocks are converted here, dropped after
             withExtendedLifetime(block) {
                 // Self-attention: h += o(attention(RMSNorm(h))).
-                Norm.rmsNorm(UnsafePointer(h), rows: rows, dim: d, weight: block.attentionNorm.pointer, eps: eps, into: a)
+                Norm.rmsNorm(
+                    UnsafePointer(h), rows: rows, dim: d, weight: block.attentionNorm.pointer, eps: eps, into: a)
                 engine.linear(UnsafePointer(a), rows: rows, weight: w.q.prepared(engine), bias: nil, into: qp)
                 engine.linear(UnsafePointer(a), rows: rows, weight: w.k.prepared(engine), bias: nil, into: kp)
                 engine.linear(UnsafePointer(a), rows: rows, weight: w.v.prepared(engine), bias: nil, into: vp)
                 let attended = Attention.attention(
                     q: q, k: k, v: v, heads: config.numHeads, scale: 1, keyMask: keyMask, bias: bias, engine: engine)
                 withExtendedLifetime(attended) {
-                    engine.linear(attended.pointer, rows: rows, weight: w.o.prepared(engine), bias: nil, into: h, accumulate: true)
+                    engine.linear(
+                        attended.pointer, rows: rows, weight: w.o.prepared(engine), bias: nil, into: h, accumulate: true
+                    )
                 }
                 // Feed-forward: h += wo(gelu_tanh(wi_0·f) ⊙ wi_1·f), f = RMSNorm(h).
-                Norm.rmsNorm(UnsafePointer(h), rows: rows, dim: d, weight: block.feedForwardNorm.pointer, eps: eps, into: a)
+                Norm.rmsNorm(
+                    UnsafePointer(h), rows: rows, dim: d, weight: block.feedForwardNorm.pointer, eps: eps, into: a)
                 engine.linear(UnsafePointer(a), rows: rows, weight: w.wi0.prepared(engine), bias: nil, into: gp)
                 engine.linear(UnsafePointer(a), rows: rows, weight: w.wi1.prepared(engine), bias: nil, into: up2)
                 Activation.gatedGELU(UnsafePointer(gp), UnsafePointer(up2), count: rows * config.dFF, into: gp)
-                engine.linear(UnsafePointer(gp), rows: rows, weight: w.wo.prepared(engine), bias: nil, into: h, accumulate: true)
+                engine.linear(
+                    UnsafePointer(gp), rows: rows, weight: w.wo.prepared(engine), bias: nil, into: h, accumulate: true)
             }
         }
         var out = Tensor(zeros: [n, length, d])

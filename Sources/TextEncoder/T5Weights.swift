@@ -67,30 +67,49 @@ struct T5BlockWeights: @unchecked Sendable {
 
 /// The token embedding, read row by row from its stored form.
 struct T5Embedding: @unchecked Sendable {
-    let stored: StoredTensor
-    let bytes: BorrowedBytes
+    let dtype: StoredDType
+    /// Start of the (rows, dim) table, kept alive by `owner` (a mapped file or a tensor's storage).
+    let pointer: UnsafeRawPointer
+    let owner: AnyObject
     let rows: Int, dim: Int
 
     init(_ stored: StoredTensor) throws(TextEncoderError) {
         guard [.float32, .float16, .bfloat16].contains(stored.dtype) else {
-            throw .weights(path: stored.path, tensor: stored.name, reason: "dtype \(stored.dtype) is not fp32, fp16 or bf16")
+            throw .weights(
+                path: stored.path, tensor: stored.name, reason: "dtype \(stored.dtype) is not fp32, fp16 or bf16")
         }
-        self.stored = stored
-        self.bytes = stored.contiguousBytes()
+        let bytes = stored.contiguousBytes()
+        self.dtype = stored.dtype
+        self.pointer = bytes.pointer
+        self.owner = bytes.owner
         self.rows = stored.shape[0]
         self.dim = stored.shape[1]
+    }
+
+    /// An fp32 table held in memory (rows, dim).
+    init(tensor: Tensor) {
+        precondition(tensor.rank == 2, "embedding must be (rows, dim), got \(tensor.shape)")
+        self.dtype = .float32
+        self.pointer = UnsafeRawPointer(tensor.pointer)
+        self.owner = tensor.storage
+        self.rows = tensor.shape[0]
+        self.dim = tensor.shape[1]
     }
 
     /// Row `id` converted to fp32 into `out` (dim floats).
     func row(_ id: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(id >= 0 && id < rows, "token id \(id) is outside the embedding's \(rows) rows")
-        withExtendedLifetime(bytes.owner) {
-            let base = bytes.pointer + id * dim * stored.dtype.size
-            switch stored.dtype {
+        withExtendedLifetime(owner) {
+            let base = pointer + id * dim * dtype.size
+            switch dtype {
             case .float16:
-                for c in 0..<dim { out[c] = Float(Float16(bitPattern: base.loadUnaligned(fromByteOffset: 2 * c, as: UInt16.self))) }
+                for c in 0..<dim {
+                    out[c] = Float(Float16(bitPattern: base.loadUnaligned(fromByteOffset: 2 * c, as: UInt16.self)))
+                }
             case .bfloat16:
-                for c in 0..<dim { out[c] = Float(bitPattern: UInt32(base.loadUnaligned(fromByteOffset: 2 * c, as: UInt16.self)) << 16) }
+                for c in 0..<dim {
+                    out[c] = Float(bitPattern: UInt32(base.loadUnaligned(fromByteOffset: 2 * c, as: UInt16.self)) << 16)
+                }
             default:
                 for c in 0..<dim { out[c] = base.loadUnaligned(fromByteOffset: 4 * c, as: Float.self) }
             }
@@ -126,26 +145,32 @@ struct T5LoadedWeights: @unchecked Sendable {
                 let t = try s.stored(name)
                 try requireShape(t, shape, store)
                 guard [.float32, .float16, .bfloat16].contains(t.dtype) else {
-                    throw TextEncoderError.weights(path: t.path, tensor: t.name, reason: "dtype \(t.dtype) is not fp32, fp16 or bf16")
+                    throw TextEncoderError.weights(
+                        path: t.path, tensor: t.name, reason: "dtype \(t.dtype) is not fp32, fp16 or bf16")
                 }
                 matrices.append(t)
                 return t
             }
-            var raw: [(q: StoredTensor, k: StoredTensor, v: StoredTensor, o: StoredTensor, wi0: StoredTensor,
-                       wi1: StoredTensor, wo: StoredTensor, n0: Tensor, n1: Tensor)] = []
+            var raw:
+                [(
+                    q: StoredTensor, k: StoredTensor, v: StoredTensor, o: StoredTensor, wi0: StoredTensor,
+                    wi1: StoredTensor, wo: StoredTensor, n0: Tensor, n1: Tensor
+                )] = []
             for i in 0..<c.numLayers {
                 let attention = encoder.scoped("block.\(i).layer.0.")
                 let ff = encoder.scoped("block.\(i).layer.1.")
-                raw.append((
-                    q: try matrix(attention, "SelfAttention.q.weight", [c.innerDim, c.dModel]),
-                    k: try matrix(attention, "SelfAttention.k.weight", [c.innerDim, c.dModel]),
-                    v: try matrix(attention, "SelfAttention.v.weight", [c.innerDim, c.dModel]),
-                    o: try matrix(attention, "SelfAttention.o.weight", [c.dModel, c.innerDim]),
-                    wi0: try matrix(ff, "DenseReluDense.wi_0.weight", [c.dFF, c.dModel]),
-                    wi1: try matrix(ff, "DenseReluDense.wi_1.weight", [c.dFF, c.dModel]),
-                    wo: try matrix(ff, "DenseReluDense.wo.weight", [c.dModel, c.dFF]),
-                    n0: try attention.tensor("layer_norm.weight", shape: [c.dModel]).copy(),
-                    n1: try ff.tensor("layer_norm.weight", shape: [c.dModel]).copy()))
+                raw.append(
+                    (
+                        q: try matrix(attention, "SelfAttention.q.weight", [c.innerDim, c.dModel]),
+                        k: try matrix(attention, "SelfAttention.k.weight", [c.innerDim, c.dModel]),
+                        v: try matrix(attention, "SelfAttention.v.weight", [c.innerDim, c.dModel]),
+                        o: try matrix(attention, "SelfAttention.o.weight", [c.dModel, c.innerDim]),
+                        wi0: try matrix(ff, "DenseReluDense.wi_0.weight", [c.dFF, c.dModel]),
+                        wi1: try matrix(ff, "DenseReluDense.wi_1.weight", [c.dFF, c.dModel]),
+                        wo: try matrix(ff, "DenseReluDense.wo.weight", [c.dModel, c.dFF]),
+                        n0: try attention.tensor("layer_norm.weight", shape: [c.dModel]).copy(),
+                        n1: try ff.tensor("layer_norm.weight", shape: [c.dModel]).copy()
+                    ))
             }
             let biasTable = try encoder.tensor(
                 "block.0.layer.0.SelfAttention.relative_attention_bias.weight",
@@ -154,8 +179,10 @@ struct T5LoadedWeights: @unchecked Sendable {
             let finalNorm = try encoder.tensor("final_layer_norm.weight", shape: [c.dModel]).copy()
             try store.requireAllUsed()
 
-            let residency = requested ?? .automatic(
-                precision: engine.precision, storedAllFloat32: matrices.allSatisfy { $0.dtype == .float32 })
+            let residency =
+                requested
+                ?? .automatic(
+                    precision: engine.precision, storedAllFloat32: matrices.allSatisfy { $0.dtype == .float32 })
             func linear(_ t: StoredTensor) -> T5Linear {
                 residency == .resident ? .prepared(engine.prepare(weight: t.float32())) : .stored(t)
             }
@@ -177,7 +204,8 @@ struct T5LoadedWeights: @unchecked Sendable {
 
     private static func requireShape(_ t: StoredTensor, _ shape: [Int], _ store: WeightStore) throws(TextEncoderError) {
         guard t.shape == shape else {
-            throw .weights(path: store.path, tensor: t.name, reason: "shape \(t.shape), expected \(shape) from config.json")
+            throw .weights(
+                path: store.path, tensor: t.name, reason: "shape \(t.shape), expected \(shape) from config.json")
         }
     }
 }

@@ -23,14 +23,18 @@ public enum TextEncoderError: Error, CustomStringConvertible, Equatable {
         case .encoding(let reason):
             return "sentencepiece encode failed: \(reason)"
         case .promptRejected(let excerpt, let reason):
-            return "prompt rejected at '\(excerpt)': \(reason); hint: the official pipeline's HTML parser fails on this markup, rephrase it"
+            return
+                "prompt rejected at '\(excerpt)': \(reason); hint: the official pipeline's HTML parser fails on this markup, rephrase it"
         case .config(let path, let reason):
-            return "T5 config \(path): \(reason); hint: text_encoder/config.json must describe a T5 v1.1 encoder (gated-gelu)"
+            return
+                "T5 config \(path): \(reason); hint: text_encoder/config.json must describe a T5 v1.1 encoder (gated-gelu)"
         case .weights(let path, let tensor, let reason):
             let what = tensor.map { " tensor '\($0)'" } ?? ""
-            return "T5 weights \(path)\(what): \(reason); hint: expected a transformers T5EncoderModel folder (model.safetensors, sharded safetensors with index, or pytorch_model.bin)"
+            return
+                "T5 weights \(path)\(what): \(reason); hint: expected a transformers T5EncoderModel folder (model.safetensors, sharded safetensors with index, or pytorch_model.bin)"
         case .cache(let path, let reason):
-            return "prompt-embedding cache \(path): \(reason); hint: check the cache directory's permissions and free space"
+            return
+                "prompt-embedding cache \(path): \(reason); hint: check the cache directory's permissions and free space"
         }
     }
 }

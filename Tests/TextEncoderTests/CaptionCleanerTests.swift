@@ -17,7 +17,9 @@ final class CaptionCleanerTests: XCTestCase {
             let two = try PromptPreprocessing.cleanCaption.apply(raw)
             if !same(one, once) || !same(two, twice) {
                 failures += 1
-                XCTFail("clean(\(raw.debugDescription)): got \(one.debugDescription) / \(two.debugDescription), expected \(once.debugDescription) / \(twice.debugDescription)")
+                XCTFail(
+                    "clean(\(raw.debugDescription)): got \(one.debugDescription) / \(two.debugDescription), expected \(once.debugDescription) / \(twice.debugDescription)"
+                )
             }
         }
         XCTAssertEqual(failures, 0)
@@ -50,7 +52,10 @@ final class CaptionCleanerTests: XCTestCase {
 
     /// (raw, `_clean_caption(raw)`, `_clean_caption(_clean_caption(raw))`) from the official code.
     static let official: [(String, String, String)] = [
-        ("A cat sleeping on a sunny windowsill.", "a cat sleeping on a sunny windowsill.", "a cat sleeping on a sunny windowsill."),
+        (
+            "A cat sleeping on a sunny windowsill.", "a cat sleeping on a sunny windowsill.",
+            "a cat sleeping on a sunny windowsill."
+        ),
         ("  Two DOGS  playing\tin the\nsnow  ", "two dogs playing in the snow", "two dogs playing in the snow"),
         ("", "", ""),
         ("Visit https://example.com/page?x=1 or www.site.org/about now", "visit ?x=1 or now", "visit ?x=1 or now"),
@@ -67,7 +72,10 @@ final class CaptionCleanerTests: XCTestCase {
         ("<3 you", "<3 you", "<3 you"),
         ("x&y", "xy", "xy"),
         ("AT&T &amp; co", "at t co", "at t co"),
-        ("&copy; 2024 &hellip; &eacute;t&eacute; &#233; &#x27;quoted&#x27; &#150; dash", "2024 … été é 'quoted' - dash", "2024 … été é 'quoted' - dash"),
+        (
+            "&copy; 2024 &hellip; &eacute;t&eacute; &#233; &#x27;quoted&#x27; &#150; dash",
+            "2024 … été é 'quoted' - dash", "2024 … été é 'quoted' - dash"
+        ),
         ("&nbsp;spaced&nbsp;out", "spaced out", "spaced out"),
         ("<script>alert(1)</script>visible<style>p{}</style>text", "visibletext", "visibletext"),
         ("<!-- comment -->after", "after", "after"),
@@ -81,8 +89,15 @@ final class CaptionCleanerTests: XCTestCase {
         ("日本の桜と富士山 sakura", "のと sakura", "のと sakura"),
         ("ＦＵＬＬＷＩＤＴＨ　ｔｅｘｔ！", "fullwidth text!", "fullwidth text!"),
         ("ﬁne ﬂowers ﬀ ﬃ", "fine flowers ff ffi", "fine flowers ff ffi"),
-        ("curly “double” and ‘single’ quotes « guillemets » `back´", "curly \"double\" and 'single' quotes \" guillemets \" \"back\"", "curly \"double\" and 'single' quotes \" guillemets \" \"back\""),
-        ("em—dash en–dash ‐ hyphen − minus ― bar", "em dash en dash hyphen − minus bar", "em dash en dash hyphen − minus bar"),
+        (
+            "curly “double” and ‘single’ quotes « guillemets » `back´",
+            "curly \"double\" and 'single' quotes \" guillemets \" \"back\"",
+            "curly \"double\" and 'single' quotes \" guillemets \" \"back\""
+        ),
+        (
+            "em—dash en–dash ‐ hyphen − minus ― bar", "em dash en dash hyphen − minus bar",
+            "em dash en dash hyphen − minus bar"
+        ),
         ("server 192.168.0.1 down", "server down", "server down"),
         ("article 1:23   ", "article 1:23", "article 1:23"),
         ("line one\\nline two", "line one line two", "line one line two"),
@@ -91,7 +106,10 @@ final class CaptionCleanerTests: XCTestCase {
         ("photo.jpg and image.PNG and doc.pdf file", "and and file", "and and file"),
         ("\"\"\"AUSVERKAUFT\"\"\"", "ausverkauft", "ausverkauft"),
         ("wait... what....", "wait what", "wait what"),
-        ("***SALE*** #hashtag [brackets] {braces} (parens) | pipe \\ back / slash", "sale hashtag brackets braces parens pipe back slash", "sale hashtag brackets braces parens pipe back slash"),
+        (
+            "***SALE*** #hashtag [brackets] {braces} (parens) | pipe \\ back / slash",
+            "sale hashtag brackets braces parens pipe back slash", "sale hashtag brackets braces parens pipe back slash"
+        ),
         ("a . b . c", "a b c", "a b c"),
         ("this_is_my_cute_cat-video-clip", "this is my cute cat video clip", "this is my cute cat video clip"),
         ("snake_case_name", "snake_case_name", "snake_case_name"),

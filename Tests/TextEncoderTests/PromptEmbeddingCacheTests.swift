@@ -27,14 +27,20 @@ final class PromptEmbeddingCacheTests: XCTestCase {
         let request = PromptRequest(prompt: "a cat", negativePrompt: "blurry")
         let cache = PromptEmbeddingCache(directory: directory)
         var calls = 0
-        let first = try cache.embeddings(for: request, model: "m1") { () throws(TextEncoderError) in calls += 1; return embeddings(4, 1) }
-        let again = try cache.embeddings(for: request, model: "m1") { () throws(TextEncoderError) in calls += 1; return embeddings(4, 9) }
+        let first = try cache.embeddings(for: request, model: "m1") { () throws(TextEncoderError) in
+            calls += 1; return embeddings(4, 1)
+        }
+        let again = try cache.embeddings(for: request, model: "m1") { () throws(TextEncoderError) in
+            calls += 1; return embeddings(4, 9)
+        }
         XCTAssertEqual(calls, 1)
         XCTAssertEqual(again.conditional.scalars, first.conditional.scalars)
         XCTAssertEqual(cache.computeCount, 1)
 
         let fresh = PromptEmbeddingCache(directory: directory)
-        let fromDisk = try fresh.embeddings(for: request, model: "m1") { () throws(TextEncoderError) in calls += 1; return embeddings(4, 9) }
+        let fromDisk = try fresh.embeddings(for: request, model: "m1") { () throws(TextEncoderError) in
+            calls += 1; return embeddings(4, 9)
+        }
         XCTAssertEqual(calls, 1, "a new cache over the same folder reads the file")
         XCTAssertEqual(fromDisk.conditional.scalars, first.conditional.scalars)
         XCTAssertEqual(fromDisk.unconditional?.scalars, first.unconditional?.scalars)
@@ -48,7 +54,9 @@ final class PromptEmbeddingCacheTests: XCTestCase {
             (PromptRequest(prompt: "a cat", negativePrompt: "blurry", preprocessing: .lowercase), "m1"),
             (PromptRequest(prompt: "a cat", negativePrompt: "blurry", withNegative: false), "m1"),
         ] {
-            _ = try fresh.embeddings(for: r, model: m) { () throws(TextEncoderError) in calls += 1; return embeddings(2, 0, negative: r.withNegative) }
+            _ = try fresh.embeddings(for: r, model: m) { () throws(TextEncoderError) in
+                calls += 1; return embeddings(2, 0, negative: r.withNegative)
+            }
         }
         XCTAssertEqual(calls, 6)
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
@@ -56,7 +64,9 @@ final class PromptEmbeddingCacheTests: XCTestCase {
         XCTAssertTrue(files.allSatisfy { !$0.hasSuffix(".tmp") }, "no temporary files left: \(files)")
         let noNegative = try PromptEmbeddingCache(directory: directory).embeddings(
             for: PromptRequest(prompt: "a cat", negativePrompt: "blurry", withNegative: false), model: "m1"
-        ) { () throws(TextEncoderError) in XCTFail("should hit"); return embeddings(2, 0) }
+        ) { () throws(TextEncoderError) in
+            XCTFail("should hit"); return embeddings(2, 0)
+        }
         XCTAssertNil(noNegative.unconditional)
         XCTAssertEqual(noNegative.batch.shape, [1, 2, 3])
     }
@@ -67,15 +77,21 @@ final class PromptEmbeddingCacheTests: XCTestCase {
         let file = directory.appendingPathComponent(PromptEmbeddingCache.fileName(forKey: key))
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var calls = 0
-        for content in [Data("garbage".utf8), Data("SKIPDIT-T5EMB 1\n{\"key\":\"other\",\"k\":1,\"d\":1,\"unconditional\":false}\n\0\0\0\0".utf8)] {
+        for content in [
+            Data("garbage".utf8),
+            Data("SKIPDIT-T5EMB 1\n{\"key\":\"other\",\"k\":1,\"d\":1,\"unconditional\":false}\n\0\0\0\0".utf8),
+        ] {
             try content.write(to: file)
             let cache = PromptEmbeddingCache(directory: directory)
-            let value = try cache.embeddings(for: request, model: "m") { () throws(TextEncoderError) in calls += 1; return embeddings(3, 2) }
+            let value = try cache.embeddings(for: request, model: "m") { () throws(TextEncoderError) in
+                calls += 1; return embeddings(3, 2)
+            }
             XCTAssertEqual(value.tokenCount, 3)
         }
         XCTAssertEqual(calls, 2)
         // The miss rewrote the file with a valid entry.
-        let reread = try PromptEmbeddingCache(directory: directory).embeddings(for: request, model: "m") { () throws(TextEncoderError) in
+        let reread = try PromptEmbeddingCache(directory: directory).embeddings(for: request, model: "m") {
+            () throws(TextEncoderError) in
             calls += 1
             return embeddings(1, 0)
         }
@@ -100,7 +116,8 @@ final class PromptEmbeddingCacheTests: XCTestCase {
         let root = Fixtures.suite("t2v").appendingPathComponent("model")
         let tokenizer = try T5Tokenizer(directory: root.appendingPathComponent("tokenizer"))
         let encoder = try T5Encoder.load(
-            folder: root.appendingPathComponent("text_encoder"), engine: try makeGEMMEngine(ComputeOptions(backend: .openblas)))
+            folder: root.appendingPathComponent("text_encoder"),
+            engine: try makeGEMMEngine(ComputeOptions(backend: .openblas)))
         let prompts = T5PromptEncoder(tokenizer: tokenizer, encoder: encoder)
         let request = PromptRequest(prompt: "Two dogs playing with a ball on the beach.", negativePrompt: "")
         let result = try prompts.embeddings(for: request)

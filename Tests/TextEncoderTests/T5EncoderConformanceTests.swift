@@ -24,8 +24,11 @@ final class T5EncoderConformanceTests: XCTestCase {
                 let checks = try T2VTextCases.t5Encoder(c, fixtures: fixtures, options: .init(backend: backend))
                 XCTAssertEqual(checks.count, 7)
                 for check in checks {
-                    if check.label == "last_hidden_state" { print("\(backend) t5 \(check.label): \(check.maxError) (tolerance \(check.tolerance))") }
-                    XCTAssertTrue(check.passed, "\(backend) \(check.label): error \(check.maxError) > \(check.tolerance)")
+                    if check.label == "last_hidden_state" {
+                        print("\(backend) t5 \(check.label): \(check.maxError) (tolerance \(check.tolerance))")
+                    }
+                    XCTAssertTrue(
+                        check.passed, "\(backend) \(check.label): error \(check.maxError) > \(check.tolerance)")
                 }
             }
         }

@@ -53,7 +53,11 @@ final class T5LoadingTests: XCTestCase {
 
     /// The value a tensor has after a round trip through `dtype`.
     private func rounded(_ t: Tensor, _ dtype: StoredDType) -> Tensor {
-        Tensor(shape: t.shape, values: t.scalars.map { dtype == .bfloat16 ? BFloat16.rounded($0) : dtype == .float16 ? Float(Float16($0)) : $0 })
+        Tensor(
+            shape: t.shape,
+            values: t.scalars.map {
+                dtype == .bfloat16 ? BFloat16.rounded($0) : dtype == .float16 ? Float(Float16($0)) : $0
+            })
     }
 
     /// Writes a model folder: config.json and the tensors in `dtype`, in `shards` files.
@@ -67,9 +71,12 @@ final class T5LoadingTests: XCTestCase {
         let configText = try config ?? String(contentsOf: source.appendingPathComponent("config.json"), encoding: .utf8)
         try configText.write(to: folder.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         let all = try tensors ?? sourceTensors()
-        let entries = all.map { SafeTensors.Entry(name: $0.0, dtype: dtype, shape: $0.1.shape, bytes: bits($0.1, dtype)) }
+        let entries = all.map {
+            SafeTensors.Entry(name: $0.0, dtype: dtype, shape: $0.1.shape, bytes: bits($0.1, dtype))
+        }
         if shards == 1 {
-            try SafeTensors.write(entries, metadata: ["format": "pt"], to: folder.appendingPathComponent("model.safetensors"))
+            try SafeTensors.write(
+                entries, metadata: ["format": "pt"], to: folder.appendingPathComponent("model.safetensors"))
             return folder
         }
         var weightMap: [String: String] = [:]
@@ -91,7 +98,8 @@ final class T5LoadingTests: XCTestCase {
         let e = try engine()
         for dtype in [StoredDType.bfloat16, .float16] {
             // The same values stored as fp32: conversion on load must be exact.
-            let reference = try writeFolder("ref-\(dtype)", dtype: .float32, tensors: sourceTensors().map { ($0.0, rounded($0.1, dtype)) })
+            let reference = try writeFolder(
+                "ref-\(dtype)", dtype: .float32, tensors: sourceTensors().map { ($0.0, rounded($0.1, dtype)) })
             let expected = try T5Encoder.load(folder: reference, engine: e).encode(ids: ids, masks: masks)
             for shards in [1, 3] {
                 let folder = try writeFolder("\(dtype)-\(shards)", dtype: dtype, shards: shards)
@@ -102,7 +110,9 @@ final class T5LoadingTests: XCTestCase {
                     XCTAssertEqual(got.shape, [2, 10, 32])
                     XCTAssertEqual(got.scalars, expected.scalars, "\(dtype), \(shards) shard(s), \(residency)")
                 }
-                XCTAssertEqual(try T5Encoder.load(folder: folder, engine: e).residency, .streamed, "fp32 compute from \(dtype) streams")
+                XCTAssertEqual(
+                    try T5Encoder.load(folder: folder, engine: e).residency, .streamed,
+                    "fp32 compute from \(dtype) streams")
             }
         }
         XCTAssertEqual(try T5Encoder.load(folder: source, engine: e).residency, .resident)
@@ -133,8 +143,11 @@ final class T5LoadingTests: XCTestCase {
         XCTAssertEqual(got.scalars, expected.scalars)
     }
 
-    private func assertWeightsError(_ folder: URL, mentions text: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        XCTAssertThrowsError(try T5Encoder.load(folder: folder, engine: try engine()), file: file, line: line) { error in
+    private func assertWeightsError(
+        _ folder: URL, mentions text: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        XCTAssertThrowsError(try T5Encoder.load(folder: folder, engine: try engine()), file: file, line: line) {
+            error in
             guard case TextEncoderError.weights = error else { return XCTFail("\(error)", file: file, line: line) }
             XCTAssertTrue("\(error)".contains(text), "\(error) does not mention \(text)", file: file, line: line)
         }
@@ -142,24 +155,34 @@ final class T5LoadingTests: XCTestCase {
 
     func testStrictLoading() throws {
         let all = try sourceTensors()
-        let missing = try writeFolder("missing", dtype: .float32, tensors: all.filter { $0.0 != "encoder.block.1.layer.1.DenseReluDense.wo.weight" })
+        let missing = try writeFolder(
+            "missing", dtype: .float32,
+            tensors: all.filter { $0.0 != "encoder.block.1.layer.1.DenseReluDense.wo.weight" })
         try assertWeightsError(missing, mentions: "encoder.block.1.layer.1.DenseReluDense.wo.weight")
-        let extra = try writeFolder("extra", dtype: .float32, tensors: all + [("encoder.block.0.layer.0.SelfAttention.q.bias", Tensor(zeros: [32]))])
+        let extra = try writeFolder(
+            "extra", dtype: .float32,
+            tensors: all + [("encoder.block.0.layer.0.SelfAttention.q.bias", Tensor(zeros: [32]))])
         try assertWeightsError(extra, mentions: "encoder.block.0.layer.0.SelfAttention.q.bias")
-        let misshapen = try writeFolder("misshapen", dtype: .float32, tensors: all.map {
-            $0.0 == "encoder.block.0.layer.1.DenseReluDense.wi_1.weight" ? ($0.0, Tensor(zeros: [63, 32])) : $0
-        })
+        let misshapen = try writeFolder(
+            "misshapen", dtype: .float32,
+            tensors: all.map {
+                $0.0 == "encoder.block.0.layer.1.DenseReluDense.wi_1.weight" ? ($0.0, Tensor(zeros: [63, 32])) : $0
+            })
         try assertWeightsError(misshapen, mentions: "wi_1")
         let int8 = try writeFolder("int", dtype: .float32, tensors: all)
         try SafeTensors.write(
-            all.map { SafeTensors.Entry(name: $0.0, dtype: .int8, shape: $0.1.shape, bytes: [UInt8](repeating: 0, count: $0.1.count)) },
+            all.map {
+                SafeTensors.Entry(
+                    name: $0.0, dtype: .int8, shape: $0.1.shape, bytes: [UInt8](repeating: 0, count: $0.1.count))
+            },
             to: int8.appendingPathComponent("model.safetensors"))
         try assertWeightsError(int8, mentions: "int8")
     }
 
     func testConfigValidation() throws {
         let text = try String(contentsOf: source.appendingPathComponent("config.json"), encoding: .utf8)
-        let relu = try writeFolder("relu", dtype: .float32, config: text.replacingOccurrences(of: "\"gated-gelu\"", with: "\"relu\""))
+        let relu = try writeFolder(
+            "relu", dtype: .float32, config: text.replacingOccurrences(of: "\"gated-gelu\"", with: "\"relu\""))
         XCTAssertThrowsError(try T5Encoder.load(folder: relu, engine: try engine())) { error in
             guard case TextEncoderError.config = error else { return XCTFail("\(error)") }
             XCTAssertTrue("\(error)".contains("feed_forward_proj"))
@@ -172,5 +195,22 @@ final class T5LoadingTests: XCTestCase {
         XCTAssertEqual(T5Config.xxl.parameterCount, 4_762_310_656, "the spec's count for t5-v1_1-xxl")
         // 2 × 120 tokens ≈ 2.2 TFLOP (spec section 8).
         XCTAssertEqual(T5Config.xxl.flops(batch: 2, tokens: 120) / 1e12, 2.2, accuracy: 0.05)
+    }
+}
+
+final class T5SyntheticTests: XCTestCase {
+    func testSyntheticEncoderRunsAtAnySize() throws {
+        let config = T5Config(dModel: 64, dKV: 16, numHeads: 4, dFF: 96, numLayers: 3, vocabSize: 50)
+        let engine = try makeGEMMEngine(ComputeOptions(backend: .openblas))
+        let a = try T5Encoder.synthetic(config: config, engine: engine, seed: 1)
+        let b = try T5Encoder.synthetic(config: config, engine: engine, seed: 1)
+        let ids = [Array(0..<12)], masks = [Array(repeating: 1, count: 12)]
+        let x = a.encode(ids: ids, masks: masks)
+        XCTAssertEqual(x.shape, [1, 12, 64])
+        XCTAssertTrue(x.scalars.allSatisfy(\.isFinite))
+        XCTAssertEqual(x.scalars, b.encode(ids: ids, masks: masks).scalars, "deterministic in the seed")
+        XCTAssertNotEqual(
+            x.scalars,
+            try T5Encoder.synthetic(config: config, engine: engine, seed: 2).encode(ids: ids, masks: masks).scalars)
     }
 }

@@ -26,7 +26,8 @@ final class T5TokenizerTests: XCTestCase {
         XCTAssertEqual(try model.encode(""), [])
         // Runs of unknown characters merge into one <unk>.
         XCTAssertEqual(try model.encode("UPPER").filter { $0 == 2 }.count, 1)
-        XCTAssertThrowsError(try SentencePieceModel(contentsOf: folder.appendingPathComponent("missing.model"))) { error in
+        XCTAssertThrowsError(try SentencePieceModel(contentsOf: folder.appendingPathComponent("missing.model"))) {
+            error in
             guard case TextEncoderError.tokenizerFile = error else { return XCTFail("\(error)") }
         }
     }
@@ -38,11 +39,14 @@ final class T5TokenizerTests: XCTestCase {
         XCTAssertEqual(long.ids.last, 1, "the eos survives truncation")
         XCTAssertEqual(long.tokenCount, 8)
         XCTAssertTrue(long.wasTruncated)
-        XCTAssertEqual(Array(long.ids.prefix(7)), Array(try tokenizer.pieces("a cat a cat a cat a cat a cat").prefix(7)))
+        XCTAssertEqual(
+            Array(long.ids.prefix(7)), Array(try tokenizer.pieces("a cat a cat a cat a cat a cat").prefix(7)))
         let short = try tokenizer.tokenize("a cat", preprocessing: .none)
         let pieces = try tokenizer.pieces("a cat")
         XCTAssertEqual(short.ids, pieces + [1] + Array(repeating: 0, count: 7 - pieces.count))
-        XCTAssertEqual(short.attentionMask, Array(repeating: 1, count: pieces.count + 1) + Array(repeating: 0, count: 7 - pieces.count))
+        XCTAssertEqual(
+            short.attentionMask,
+            Array(repeating: 1, count: pieces.count + 1) + Array(repeating: 0, count: 7 - pieces.count))
         XCTAssertFalse(short.wasTruncated)
         let empty = try tokenizer.tokenize("", preprocessing: .cleanCaption)
         XCTAssertEqual(empty.ids, [1, 0, 0, 0, 0, 0, 0, 0])
@@ -57,21 +61,28 @@ final class T5TokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.specialTokens["<extra_id_99>"], 300)
         XCTAssertEqual(tokenizer.specialTokens["</s>"], 1)
         // Each part between special tokens is encoded on its own (with its own dummy prefix).
-        XCTAssertEqual(try tokenizer.pieces("hello</s>world"), (try model.encode("hello")) + [1] + (try model.encode("world")))
+        XCTAssertEqual(
+            try tokenizer.pieces("hello</s>world"), (try model.encode("hello")) + [1] + (try model.encode("world")))
         XCTAssertEqual(try tokenizer.pieces("<extra_id_0>a<pad>"), [399] + (try model.encode("a")) + [0])
         // Cleaning strips tag-like strings first, as in the pipeline ("</s>" is an end tag).
-        XCTAssertEqual(try tokenizer.tokenize("hello</s>world").ids, try tokenizer.tokenize("helloworld", preprocessing: .none).ids)
+        XCTAssertEqual(
+            try tokenizer.tokenize("hello</s>world").ids, try tokenizer.tokenize("helloworld", preprocessing: .none).ids
+        )
     }
 
     func testRelativePositionBucketsMatchTheSpecTable() {
         let expected: [(ClosedRange<Int>, Int)] = [
-            (0...0, 0), (8...11, 8), (12...15, 9), (16...22, 10), (23...31, 11), (32...45, 12), (46...63, 13), (64...90, 14),
+            (0...0, 0), (8...11, 8), (12...15, 9), (16...22, 10), (23...31, 11), (32...45, 12), (46...63, 13),
+            (64...90, 14),
             (91...119, 15), (120...1000, 15),
         ]
         for (range, bucket) in expected {
             for d in range {
                 XCTAssertEqual(RelativePositionBias.bucket(-d, numBuckets: 32, maxDistance: 128), bucket, "Δ = −\(d)")
-                if d > 0 { XCTAssertEqual(RelativePositionBias.bucket(d, numBuckets: 32, maxDistance: 128), bucket + 16, "Δ = \(d)") }
+                if d > 0 {
+                    XCTAssertEqual(
+                        RelativePositionBias.bucket(d, numBuckets: 32, maxDistance: 128), bucket + 16, "Δ = \(d)")
+                }
             }
         }
         for d in 1...7 {
