@@ -13,23 +13,14 @@ extension T5Encoder {
     {
         try config.validate(path: "synthetic config")
         let d = config.dModel, inner = config.innerDim, ff = config.dFF
-        var stream = seed
+        var stream: UInt64 = 0
+        /// N(0, 1)·scale + offset, a new RandomNormal stream per tensor.
         func random(_ shape: [Int], scale: Float, offset: Float = 0) -> Tensor {
-            stream &+= 0x9E37_79B9_7F4A_7C15
-            let base = stream
-            var t = Tensor(zeros: shape)
-            let p = t.mutablePointer()
-            let n = t.count
-            Parallel.forRange(n, grain: 1 << 16) { range in
-                for i in range {
-                    // splitmix64 of (base, i) → uniform in [−√3, √3) (unit variance) · scale.
-                    var z = base &+ UInt64(i) &* 0xBF58_476D_1CE4_E5B9
-                    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                    z ^= z >> 31
-                    let u = Float(z >> 40) / Float(1 << 24)
-                    p[i] = offset + scale * 1.732_050_8 * (2 * u - 1)
-                }
+            stream += 1
+            var t = RandomNormal.tensor(shape: shape, seed: seed, stream: stream, scale: scale)
+            if offset != 0 {
+                let p = t.mutablePointer()
+                for i in 0..<t.count { p[i] += offset }
             }
             return t
         }
