@@ -69,7 +69,15 @@ public final class T5PromptEncoder: @unchecked Sendable {
     /// Identifies tokenizer, weights, arithmetic and max length (the embedding cache's model key).
     public let identity: String
 
-    public init(tokenizer: T5Tokenizer, encoder: T5Encoder) {
+    /// Pairs a tokenizer with an encoder; throws if the tokenizer can produce ids beyond the
+    /// encoder's embedding rows.
+    public init(tokenizer: T5Tokenizer, encoder: T5Encoder) throws(TextEncoderError) {
+        let largest = max(tokenizer.model.pieceCount - 1, tokenizer.specialTokens.values.max() ?? 0)
+        guard largest < encoder.config.vocabSize else {
+            throw .config(
+                path: tokenizer.model.url.path,
+                reason: "the tokenizer produces ids up to \(largest) but the encoder has \(encoder.config.vocabSize) embedding rows")
+        }
         self.tokenizer = tokenizer
         self.encoder = encoder
         self.identity =

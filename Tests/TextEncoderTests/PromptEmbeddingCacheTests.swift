@@ -118,7 +118,7 @@ final class PromptEmbeddingCacheTests: XCTestCase {
         let encoder = try T5Encoder.load(
             folder: root.appendingPathComponent("text_encoder"),
             engine: try makeGEMMEngine(ComputeOptions(backend: .openblas)))
-        let prompts = T5PromptEncoder(tokenizer: tokenizer, encoder: encoder)
+        let prompts = try T5PromptEncoder(tokenizer: tokenizer, encoder: encoder)
         let request = PromptRequest(prompt: "Two dogs playing with a ball on the beach.", negativePrompt: "")
         let result = try prompts.embeddings(for: request)
         let k = try tokenizer.tokenize(request.prompt).tokenCount
@@ -135,5 +135,19 @@ final class PromptEmbeddingCacheTests: XCTestCase {
         XCTAssertEqual(cache.computeCount, 1)
         XCTAssertEqual(cached.conditional.scalars, result.conditional.scalars)
         XCTAssertTrue(prompts.identity.contains("openblas|fp32"))
+    }
+}
+
+final class PromptEncoderPairingTests: XCTestCase {
+    func testTokenizerMustFitTheEmbedding() throws {
+        let root = Fixtures.suite("t2v").appendingPathComponent("model")
+        let model = try SentencePieceModel(contentsOf: root.appendingPathComponent("tokenizer/spiece.model"))
+        let encoder = try T5Encoder.load(
+            folder: root.appendingPathComponent("text_encoder"), engine: try makeGEMMEngine(ComputeOptions(backend: .openblas)))
+        // 300 pieces + 20 sentinels fit the 320 rows; 21 do not.
+        XCTAssertNoThrow(try T5PromptEncoder(tokenizer: try T5Tokenizer(model: model, extraIDs: 20), encoder: encoder))
+        XCTAssertThrowsError(try T5PromptEncoder(tokenizer: try T5Tokenizer(model: model, extraIDs: 21), encoder: encoder)) {
+            guard case TextEncoderError.config = $0 else { return XCTFail("\($0)") }
+        }
     }
 }
