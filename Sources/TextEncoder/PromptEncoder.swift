@@ -76,7 +76,9 @@ public final class T5PromptEncoder: @unchecked Sendable {
         guard largest < encoder.config.vocabSize else {
             throw .config(
                 path: tokenizer.model.url.path,
-                reason: "the tokenizer produces ids up to \(largest) but the encoder has \(encoder.config.vocabSize) embedding rows")
+                reason:
+                    "the tokenizer produces ids up to \(largest) but the encoder has \(encoder.config.vocabSize) embedding rows"
+            )
         }
         self.tokenizer = tokenizer
         self.encoder = encoder

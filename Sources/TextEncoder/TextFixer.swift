@@ -1,14 +1,12 @@
-// The part of ftfy 6.3 `fix_text` (default configuration) that the official caption cleaning
-// relies on for prompts: HTML entity decoding (skipped for lines containing '<'), C1 controls as
-// Windows-1252, Latin ligatures, fullwidth/halfwidth forms, curly quotes, line breaks, terminal
-// escapes, control characters and NFC, repeated per line until nothing changes.
-// Not reproduced: ftfy's mojibake repair (`fix_encoding`, a heuristic that re-decodes text that
-// looks like UTF-8 read as Windows-1252, e.g. "cafÃ©"); such prompts keep their mojibake.
+// ftfy 6.3 `fix_text` with its default configuration, as the official caption cleaning calls it:
+// HTML entity decoding (skipped once a line contains '<'), mojibake repair (MojibakeRepair.swift),
+// C1 controls as Windows-1252, Latin ligatures, fullwidth/halfwidth forms, curly quotes, line
+// breaks, terminal escapes, control characters and NFC, repeated per line until nothing changes.
 
 import Foundation
 
 enum TextFixer {
-    /// `ftfy.fix_text(text)` without the mojibake repair.
+    /// `ftfy.fix_text(text)`.
     static func fixText(_ text: String) -> String {
         let scalars = Array(text.unicodeScalars)
         var out = ""
@@ -33,6 +31,7 @@ enum TextFixer {
         while true {
             let original = text
             if unescapeHTML { text = unescapeHTMLEntities(text) }
+            text = MojibakeRepair.fixEncoding(text)
             text = mapScalars(text) { s in
                 if (0x80...0x9F).contains(s.value), let v = HTMLEntities.invalidCharrefs[s.value] {
                     return HTMLEntities.scalarString(v)  // fix_c1_controls (sloppy Windows-1252)

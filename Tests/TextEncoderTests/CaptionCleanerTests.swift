@@ -1,9 +1,9 @@
 // Prompt cleaning against the official routine. Every (raw, one pass, two passes) triple below
 // was produced by the Skip-DiT LattePipeline `_clean_caption` itself (ftfy 6.3.1, beautifulsoup4
-// 4.15.0, CPython 3.11.7 html.parser): curated inputs for each rule, then fuzz strings built
-// from fragments that exercise the regexes, the HTML parser and ftfy. (A 20,000-string fuzz run
-// matched too, except where ftfy's mojibake repair fires, which is not reproduced; those inputs
-// are excluded here.)
+// 4.15.0, CPython 3.11.7 html.parser): curated inputs for each rule, fuzz strings built from
+// fragments that exercise the regexes, the HTML parser and ftfy, and mojibake (UTF-8 text
+// decoded with the charmaps ftfy knows, partly mixed with good text). Larger runs of the same
+// generators (20,000 fuzz strings, 4,000 mojibake strings) matched exactly as well.
 
 import Foundation
 import TextEncoder
@@ -219,85 +219,254 @@ final class CaptionCleanerTests: XCTestCase {
         ("C++ code", "c code", "c code"),
         ("C# lang", "c lang", "c lang"),
         ("F# and #7", "f and", "f and"),
-        ("www.-->png<br>%20éの. : <?", "www.-> éの. : <?", "www.-> éの. : <?"),
-        ("png<!DOCTYPE x>2&#http://Ｆ", "2 f", "2 f"),
-        ("\u{96}jc66&#-->_<b>&#　", "–jc66 ->_<b>", "jc66 ->"),
-        ("-->™日<!--©)\u{200B}“", "> <!- \u{200B}\"", "> <!- \u{200B}\""),
-        ("<!DOCTYPE x>”", "\"", "\""),
-        ("<p>}", "", ""),
-        ("png\u{94}]]>™\u{93}imagecat+png|", "\" > \"imagecat", "\" > \"imagecat"),
-        ("cat\u{96}©", "cat–", "cat"),
-        ("(x.jpg(ﬁ&#x41;1234567http://", ":", ""),
-        ("%C3%A92&#40vc&nbsp@bob192.168.1.1\"&amp;", "é2 vc . 168.1.1\"", "é2 vc 168.1.1\""),
-        ("*<script>", "", ""),
-        ("  <![CDATA[,Ｆ40vc|\\n}%20", "<! cdata ,", "<! cdata"),
-        ("\u{93}", "\"", "\""),
-        ("½ßdownload&free 12:34  4™’page", "ß 12:34 4 'page", "ß 12:34 4 'page"),
-        (" 12:34 ", "12:34", "12:34"),
-        ("pngcat\u{85}--></b></b> 4©", "cat…-> 4", "cat…-> 4"),
-        ("日]]>\"×\"> 4<?—\n:×", ">\"×\"> 4<?- :×", ">\"×\"> 4<?- :×"),
-        (",<!DOCTYPE x>)<br> 4 12:34 for 12:34 _", "4 12:34 for 12:34", "4 12:34 for 12:34"),
-        ("<caté”--> 12:34 ]]></“1234567download\\n", "12:34 >< \"1234567", "12:34 >< \""),
-        ("&#é’]onＦ", "é' onf", "é' onf"),
-        ("日[jc66%20\\nß\tclick&#150;<!DOCTYPE x>123", "jc66 ß click-123", "jc66 ß click-123"),
-        ("_-download　%C3%A9&#x41; }<", "- éA <", "éa <"),
-        ("-x&”http://..&#150;@bob", "x \"", "x \""),
-        ("É<script>©", "é", "é"),
-        ("&amp;<p>>;1234567@\\nß40vcshippingﬁ&#150;", ">; ß40vcfi", ">; ß40vcfi"),
-        ("40vc日&lt;%20&#39;</script>　éfor\n1:23image", "40vc< ' éfor 1:23image", "40vc< ' éfor 1:23image"),
-        ("forimagejc66©png", "forimagejc66", "forimagejc66"),
-        ("http://#12\\n %20", "", ""),
-        ("\"×.#@bob{É", "\"×. é", "\"×. é"),
-        ("×png<b>pagejc66 :  12:34 ", "×pagejc66: 12:34", "×pagejc66: 12:34"),
-        ("“", "\"", "\""),
-        ("日‘½{", "", ""),
+        ("+x.jpg&x;", "x", "x"),
+        ("&#150;\u{96}ßÉ*%20\"<b>”½日", "–ßé \"", "ßé \""),
+        ("&#39;-<!--)ß", "-<!- ß", "<!- ß"),
+        ("123×+", "123×", "123×"),
+        ("のé\u{85}のafor/[-%C3%A9ﬁ&nbsp", "のé…のafor -éfi nbsp", "のé…のafor -éfi nbsp"),
+        ("%20©&lt;|日192.168.1.1<b>192.168.1.1\\n<br><!--)", "< <!-", "< <!"),
+        ("</script><?\"shipping2ﬁ})-<p>©.com", ". com", ". com"),
+        ("</b>)\u{200B}@の%C3%A9http://“\u{FEFF}/png", "\u{200B}: \"", "\u{200B}: \""),
+        ("Σ-", "σ", "σ"),
+        ("‘xのΣ", "xのσ", "xのσ"),
+        ("192.168.1.1;\u{94}shipping", ";\"", "\""),
+        ("*..", "", ""),
+        ("ﬁ1234567", "", ""),
+        ("日éfree(<?", "éfree <?", "éfree <?"),
+        ("{&#12‘\u{93}[©", "'\"", "\""),
+        ("clickshipping.com“-->cat", "\"->cat", "\"->cat"),
+        ("/<script>%C3%A9 ", "", ""),
+        (" \"<script>123<!DOCTYPE x>", "\"", "\""),
+        ("<br>× : é@日É", "× : é", "× : é"),
+        ("Ｆ](.com’1234567</script></", "f . com'<", "f com'<"),
+        ("&#shipping\t", "", ""),
+        ("é : .com“@‘%20  ", "é: . com\"", "é: com\""),
+        ("–</script>..&amp;", "", ""),
+        ("の\u{94}click", "の\"click", "の\"click"),
+        (" : @bob", "", ""),
+        ("é<br>&nbsp”ß", "é \"ß", "é \"ß"),
+        ("ﬁ\u{200B}\"192.168.1.1 .jc66,“”", "fi\u{200B}\" . jc66,\"", "fi\u{200B}\" jc66,\""),
+        ("<.com#  192.168.1.1\u{200B} ﬁ", "<. com \u{200B} fi", "<. com \u{200B} fi"),
+        ("</b>1:23?>", "1:23?>", "1:23?>"),
+        ("🚀 4<@’の<!--</script>'click\n", "🚀 4< 'の<!-< script>'click", "🚀 4< 'の'click"),
         ("\u{94}", "\"", "\""),
-        ("\u{93}Ｆß–\t{ ..", "\"fß-", "\"fß"),
-        ("@<script>@bob<b>Ｆ#12", "", ""),
-        ("’™Σ‘", "σ", "σ"),
-        ("downloadon</script>+</b>shippinghttp://", "on http:", "on http"),
-        ("<?free%C3%A9—#12\u{FEFF}%20©", "<?freeé-", "<?freeé"),
-        ("<![CDATA[@”+", "<! cdata \"", "<! cdata \""),
-        ("Ｆ🚀>#", "f🚀>", "f🚀>"),
-        ("#12\\n<br>", "", ""),
-        ("&×\u{200B}www.\u{96}/%20É", "×\u{200B}www.– é", "×\u{200B}www.- é"),
-        ("  ", "", ""),
-        ("&#39;x{É_  1:23<br>on", "x é_ 1:23on", "x é_ 1:23on"),
-        ("for_ : [", "for_:", "for_"),
-        ("/", "", ""),
-        ("#12　\u{96};", "–;", ";"),
-        ("http://", "", ""),
-        ("の<!--@bob<![CDATA[", "の<!-<! cdata", "の<!-<! cdata"),
-        (" #12日}", "", ""),
-        ("{<", "<", "<"),
-        ("</script>-->free", ">free", ">free"),
-        ("1:23\u{85}ahttp://.image : www.jc66(", "1:23…ahttp: . image: www. jc66", "1:23…ahttp: image: www. jc66"),
-        ("%20 🚀cat{192.168.1.1\u{FEFF}© 4  \n", "🚀cat 4", "🚀cat 4"),
-        ("&lt;free’a..<b>", "<free'a", "<free'a"),
-        (" : 1:23.cat<p>/\u{200B}“&#x41;", "1:23.cat \u{200B}\"A", "1:23.cat \u{200B}\"a"),
-        ("on&#39;:", "on'", "on"),
-        ("\u{85}", "", ""),
-        ("}><!--–http://のa\"", "><!-のa\"", "><!-のa\""),
-        ("<p>ﬁ,-->", "fi,->", "fi,->"),
-        ("’　&amp;", "", ""),
-        ("png : )“#<p>\\n　x.jpg", ": \"", "\""),
-        ("]]>{2<!--", "> 2<!", "> 2<!"),
-        ("for</%C3%A9www...%20", "for< éwww", "for< éwww"),
-        ("\u{85}”png%C3%A9", "\"é", "\"é"),
-        ("&x;..2&lt;jc66<?’</script>\u{93}©ß", "x 2<jc66\" ß", "x 2<jc66\" ß"),
-        ("\t[", "", ""),
-        (">jc66ß-é🚀 4”", ">jc66ß-é🚀 4\"", ">jc66ß-é🚀 4\""),
-        (" 12:34 :.192.168.1.1", "12:34 :.", "12:34 :."),
-        ("\u{94}for\u{93}_\t©", "\"for\"_", "\"for\""),
-        ("1:23™.123", "1:23 . 123", "1:23 123"),
-        ("/&#—..for#’", "- for", "for"),
-        ("<!DOCTYPE x>40vcimagefor“", "40vcimagefor\"", "40vcimagefor\""),
-        ("”.’/;{\t&#39;cat 12:34 *", "\".' ; 'cat 12:34", "\".' ; 'cat 12:34"),
-        ("©123\u{200B}”2Σ(", "123\u{200B}\"2σ", "123\u{200B}\"2σ"),
-        ("2*<![CDATA[–)page;\u{200B}shipping:cat", "2 <! cdata - page;\u{200B}:cat", "2 <! cdata - page;\u{200B}:cat"),
-        ("<?&nbsp,\"ß", "<? ,\"ß", "<? ,\"ß"),
-        ("%201:23cat{{&#39; 12:34 </b><p>Ｆ&nbsp<![CDATA[", "1:23cat ' 12:34 f <! cdata", "1:23cat ' 12:34 f <! cdata"),
-        ("\\&amp;..", "", ""),
-        ("™,}", ",", ""),
+        ("\n?>", "?>", "?>"),
+        ("Ｆshipping 4_1:23<p>x.jpgonﬁΣ}&#", "f onfiς", "f onfiς"),
+        (".. 4x.jpg", "", ""),
+        ("'png\t\u{FEFF}", "", ""),
+        ("; &#shipping 4‘</— :    >", "4'< - : >", "4'< - : >"),
+        ("™<!--　x<![CDATA[　image’", "<!- x<! cdata image", "<!- x<! cdata image"),
+        (" 12:34 http://2&amp;\u{200B}&#x41; 4on1:23&x;", "12:34 2 \u{200B}A :23 x", "12:34 2 \u{200B}a :23 x"),
+        ("日x.jpg \u{FEFF} 4", "4", "4"),
+        ("123onpng™download", "123onpng", "123onpng"),
+        ("&lt;\n</script>™“", "< \"", "< \""),
+        ("“\t<?%20&#150;/&amp;\t,#(\u{85}", "\" <? - ,", "\" <? -"),
+        ("&#39;", "", ""),
+        (
+            "40vc\"\u{200B}..&#150;É&#150;™<!DOCTYPE x>&nbsp<![CDATA[", "40vc\"\u{200B} -é- <! cdata",
+            "40vc\"\u{200B} -é- <! cdata"
+        ),
+        ("　&amp;\u{FEFF}}\tß : ", "ß", "ß"),
+        ("“-\u{93}#12@page&nbsp\u{96}　 ", "\"-\" –", "\"-\""),
+        ("{", "", ""),
+        ("’ #12 : <!--\\&#39;&amp;\"", ": <!- '", "<!-"),
+        ("</", "<", "<"),
+        ("\\;Σ", ";σ", "σ"),
+        ("&#x41;click", "Aclick", "aclick"),
+        ("1:23on'.ﬁ", "1:23on'. fi", "1:23on'. fi"),
+        ("&%C3%A9\u{94}”™", "é\"\"", "é\""),
+        ("\u{200B}.@É1:23", "\u{200B}.:23", "\u{200B}.:23"),
+        (" : ’”\u{200B}\"</", "\"\u{200B}\"<", "\"\u{200B}\"<"),
+        ("ß>{<!--</script><?Σ\u{85}", "ß> <!-< script><?σ", "ß> <?σ"),
+        ("“<?\u{96}Ｆé<![CDATA[ : ©–pagefree'", "<?–fé<! cdata: -pagefree", "<?-fé<! cdata: -pagefree"),
+        ("\\n 4%C3%A9192.168.1.1free\u{93}\u{94}🚀", "4é free\"\"🚀", "4é free\"🚀"),
+        ("xdownload‘(Ｆ[)", "x' f", "x' f"),
+        ("1:23™", "1:23", "1:23"),
+        ("<p>&#×日_1234567@]]>”", "×_1234567 >\"", "×_1234567 >\""),
+        ("a</cat|™  &#39;*png", "a< cat '", "a< cat"),
+        ("(x.jpg(ﬁ&#x41;1234567http://", ":", ""),
+        ("<br>downloadimage1234567}free+?> 4©40vc", "image1234567 free ?> 4 40vc", "image1234567 free ?> 4 40vc"),
+        ("\u{85}<?", "<?", "<?"),
+        ("192.168.1.1?>‘</script>", "?>", "?>"),
+        ("<!--{<![CDATA['×>\"&nbsp?>* 12:34 Σ", "<!- <! cdata '×>\" ?> 12:34 σ", "\" ?> 12:34 σ"),
+        ("-->&#39;<script>&nbsp+.com*\n", ">", ">"),
+        (".&#x41;", "", ""),
+        ("ﬁ", "fi", "fi"),
+        ("1:23*™-->x.jpgwww.\u{85}", "www.", "www."),
+        ("{ 4,<!DOCTYPE x>", "4", "4"),
+        ("jc66 : ", "jc66", "jc66"),
+        ("\u{94}.1234567123#12shipping</", "\". 12<", "\". 12<"),
+        ("@/'/*1234567-->", "' ->", "->"),
+        ("<?123Ｆ½on½/_", "<?123f on", "<?123f on"),
+        ("‘@<!DOCTYPE x>–*) : ", "-", ""),
+        ("/ : \u{FEFF}🚀<–40vc&#39;</script>–%C3%A9ß", ": 🚀<-40vc'-éß", "🚀<-40vc'-éß"),
+        ("#\nΣcat,<![CDATA[?>png\n#click", "σcat,<! cdata ?> click", "σcat, click"),
+        ("ßdownload<b>™", "ß", "ß"),
+        (
+            "with crème br with crĂ¨me brĂťlĂŠe đ\u{9F}\u{9A}\u{80} Ă\u{97}",
+            "with crème br with cră\"me brăťlăše 🚀 ă—", "with crème br with cră\"me brăťlăše 🚀 ă"
+        ),
+        ("a ‚Ç¨100", "a 'ç\"100", "a 'ç\"100"),
+        (" the â\u{80}\u{94}dashâ\u{80}\u{94} cafÃ© sunset", "the —dash— cafã sunset", "the -dash- cafã sunset"),
+        (
+            "coöpera coÃ¶perate í\u{95}\u{9C}êµ­ â\u{84}¢ smÃ¶rgÃ¥sbord the beach naÃ¯ve",
+            "coöpera coã¶perate 한국 ™ smã¶rgã¥sbord the beach naã¯ve",
+            "coöpera coã¶perate 한국 smã¶rgã¥sbord the beach naã¯ve"
+        ),
+        ("ĂĽber faĂ§ade coĂ¶perate", "ăľber faă ade coă¶perate", "ăľber faă ade coă¶perate"),
+        ("🚀 “quoted” piñata don’t", "🚀 \"quoted\" piñata don't", "🚀 \"quoted\" piñata don't"),
+        (
+            "coÃ\u{83}Â¶perate Ã\u{83}â\u{80}\u{94} faÃ\u{83}Â§ade sunset beach with",
+            "coãƒâ¶perate ãƒâ€\" faãƒâ ade sunset beach with", "coãƒâ¶perate ãƒâ€\" faãƒâ ade sunset beach with"
+        ),
+        ("sunset €100 Привет", "sunset €100 привет", "sunset €100 привет"),
+        (
+            "and on on €100 🚀 coöperate résumé and on on â‚¬100 ðŸš€ coÃ¶perate rÃ©sumÃ©",
+            "and on on €100 🚀 coöperate résumé and on on €100 ðÿš€ coã¶perate rã sumã",
+            "and on on €100 🚀 coöperate résumé and on on €100 ðÿš€ coã¶perate rã sumã"
+        ),
+        (
+            "donÃ¢â\u{82}¬â\u{84}¢t a Ã\u{82}Â©2024 Ã¢â\u{82}¬â\u{80}\u{9D}dashÃ¢â\u{82}¬â\u{80}\u{9D}",
+            "donã¢â'¬â\"¢t a ã'â 2024 ã¢â'¬â€\u{9D}dashã¢â'¬â€\u{9D}",
+            "donã¢â'¬â\"¢t a ã'â 2024 ã¢â'¬â€\u{9D}dashã¢â'¬â€\u{9D}"
+        ),
+        (
+            "ā€”dashā€” dog Ā£5 sunset in ā€\u{FFFD}quotedā€¯", "ā€\"dashā€\" dog ā£5 sunset in ā€\u{FFFD}quoted\"",
+            "ā€\"dashā€\" dog ā£5 sunset in ā€\u{FFFD}quoted\""
+        ),
+        ("straÃ\u{9F}e faÃ§ade", "straãŸe faã ade", "straãÿe faã ade"),
+        (
+            "cafĂ© â€”dashâ€” ĐźŃ€Đ¸Đ˛ĐµŃ‚ and Î•Î»Î»Î·Î˝ÎąÎşÎ¬ Â©2024",
+            "cafă â€\"dashâ€\" đźń€đ¸đ˛đµń' and î î\"î\"î î˝îąîşî¬ â 2024",
+            "cafă â€\"dashâ€\" đźń€đ¸đ˛đµń' and î î\"î\"î î˝îąîşî¬ â 2024"
+        ),
+        ("ć\u{97}Ľć\u{9C}Ź the Ăźber", "旵朼 the ăźber", "the ăźber"),
+        (
+            "â€œquotedâ€\u{FFFD} dog rÃ©sumÃ© crÃ¨me brÃ»lÃ©e on",
+            "\"quotedâ€\u{FFFD} dog rã sumã crã\"me brã\"lã e on", "\"quotedâ€\u{FFFD} dog rã sumã crã\"me brã\"lã e on"
+        ),
+        ("の Ελληνικά", "の ελληνικά", "の ελληνικά"),
+        ("coöperate —dash— 🚀 🚀 日本 straße", "coöperate -dash- 🚀 🚀 straße", "coöperate -dash- 🚀 🚀 straße"),
+        (
+            "dog cat Î¶â\u{80}\u{94}Â¥Î¶ï¿½Â¬ sunset Î\u{92}Â©2024 on cat Î½â\u{80}¢ï¿½ÎºÂµÂ­",
+            "dog cat î¶â€\"â¥î¶ï ⬠sunset î'â 2024 on cat î •ï î âµâ­",
+            "dog cat î¶â€\"â¥î¶ï ⬠sunset î'â 2024 on cat î ï î âµâ­"
+        ),
+        ("ﬁne and ﬁne", "fine and fine", "fine and fine"),
+        ("Ä\u{91}Â\u{9F}Â\u{98}Â\u{80} on", "ä'âŸâ˜â€ on", "ä'âÿâ˜â€ on"),
+        (
+            "naĆÆve smĆ¶rgĆ\u{FFFD}sbord coĆ¶perate ā„¢ beach the dog",
+            "naćæve smć¶rgć\u{FFFD}sbord coć¶perate ā\"¢ beach the dog",
+            "naćæve smć¶rgć\u{FFFD}sbord coć¶perate ā\"¢ beach the dog"
+        ),
+        ("¬∞C –ü—Ä–∏–≤–µ—Ç ‚Ç¨100 sleeping", "¬∞c ü ä ∏ ≤ µ ç 'ç\"100 sleeping", "¬∞c ü ä ∏ ≤ µ ç 'ç\"100 sleeping"),
+        ("donâ\u{80}\u{99}t", "don't", "don't"),
+        (
+            "cafÃ© â€”dashâ€” Ğ¼Ğ¸Ñ€ ĞŸÑ€Ğ¸Ğ²ĞµÑ‚ with", "cafã â€\"dashâ€\" ğ¼ğ¸ñ€ ğÿñ€ğ¸ğ²ğµñ' with",
+            "cafã â€\"dashâ€\" ğ¼ğ¸ñ€ ğÿñ€ğ¸ğ²ğµñ' with"
+        ),
+        (
+            "a ©2024 한국 the crème brûlée ca a ¬©2024 ÌïúÍµ≠ the cr√®me br√ªl√©e caf√©",
+            "a 2024 한국 the crème brûlée ca a ¬ 2024 ìïúíµ≠ the cr√ me br√ªl√ e caf√",
+            "a 2024 한국 the crème brûlée ca a ¬ 2024 ìïúíµ≠ the cr√ me br√ªl√ e caf√"
+        ),
+        (
+            "with rÃ©sumÃ© æ—¥æœ¬ ğŸ˜€ in Â½ rÃ©sumÃ©", "with rã sumã æ-¥æœ¬ ğÿ˜€ in â rã sumã",
+            "with rã sumã æ-¥æœ¬ ğÿ˜€ in â rã sumã"
+        ),
+        (
+            "€100 ‚Ç¨100 ‚Ñ¢ fa√ßade and the Ô¨Åne", "€100 'ç\"100 'ñ¢ fa√ßade and the ô\"åne",
+            "€100 'ç\"100 'ñ¢ fa√ßade and the ô\"åne"
+        ),
+        ("‘sin â€˜singleâ€™ â€˜singleâ€™", "sin 'single† 'single†", "sin 'single† 'single†"),
+        ("“quot ‚Äúquoted‚Äù ‚Ä¶ and", "\"quot 'äúquoted'äù 'ä¶ and", "\"quot 'äúquoted'äù 'ä¶ and"),
+        ("Ä\u{9F}Å¸Å¡â\u{82}¬ Ã\u{83}Â¼ber", "äŸå¸å € ãƒâ¼ber", "äÿå¸å € ãƒâ¼ber"),
+        (
+            "piГ±ata faГ§ade cafГ© В°C ВЅ the рџ\u{FFFD}Ђ", "piг±ata faг ade cafг в°c вѕ the рџ\u{FFFD}ђ",
+            "piг±ata faг ade cafг в°c вѕ the рџ\u{FFFD}ђ"
+        ),
+        (
+            "smÃ¶rgÃ¥sbord smÎ\u{93}Â¶rgÎ\u{93}Â¥sbord Î²â\u{80}\u{9A}Â¬100 straÎ\u{93}ï¿½e Î¶â\u{80}\u{94}Â¥Î¶ï¿½Â¬ Î½â\u{80}¢ï¿½ÎºÂµÂ­ with Î½â\u{80}¢ï¿½ÎºÂµÂ­",
+            "smã¶rgã¥sbord smî\"â¶rgî\"â¥sbord î²â€šâ¬100 straî\"ï e î¶â€\"â¥î¶ï ⬠î •ï î âµâ­ with î •ï î âµâ­",
+            "smã¶rgã¥sbord smî\"â¶rgî\"â¥sbord î²â€šâ¬100 straî\"ï e î¶â€\"â¥î¶ï ⬠î ï î âµâ­ with î ï î âµâ­"
+        ),
+        (
+            "in ﬁne don’t and sleeping su in ï¬\u{FFFD}ne donâ€™t and sleeping sunset",
+            "in fine don't and sleeping su in ï¬\u{FFFD}ne don†t and sleeping sunset",
+            "in fine don't and sleeping su in ï¬\u{FFFD}ne don†t and sleeping sunset"
+        ),
+        (
+            "日本 ﬁne don’ Êó•Êú¨ Ô¨Åne don‚Äôt with", "fine don' êó êú\" ô\"åne don'äôt with",
+            "fine don' êó êú\" ô\"åne don'äôt with"
+        ),
+        (
+            "í\u{95}\u{9C}êµ­ Â°C Î\u{95} Ã­Â\u{95}Â\u{9C}ÃªÂµÂ­ Ã\u{82}Â°C Ã\u{8E}Â\u{95}Ã\u{8E}Â»Ã\u{8E}Â»Ã\u{8E}Â·Ã\u{8E}Â½Ã\u{8E}Â¹Ã\u{8E}ÂºÃ\u{8E}Â¬",
+            "한국 â°c î• ã­â•âœãªâµâ­ ã'â°c ãŽâ•ãŽâ\"ãŽâ\"ãŽâ ãŽâ ãŽâ¹ãŽâ ãŽâ¬",
+            "한국 â°c î ã­â âœãªâµâ­ ã'â°c ãžâ ãžâ\"ãžâ\"ãžâ ãžâ ãžâ¹ãžâ ãžâ¬"
+        ),
+        ("and the the × … 日本 “quoted” の", "and the the × … \"quoted\" の", "and the the × … \"quoted\" の"),
+        (
+            "sunset sunset coÃ¶perate æ\u{97}¥æ\u{9C}¬ Â°C faÃ§ade naÃ¯ve naÃ¯ve",
+            "sunset sunset coã¶perate 日本 â°c faã ade naã¯ve naã¯ve",
+            "sunset sunset coã¶perate â°c faã ade naã¯ve naã¯ve"
+        ),
+        ("Â£5 Ð¼Ð¸Ñ\u{80} sunset", "â£5 ð¼ð¸ñ€ sunset", "â£5 ð¼ð¸ñ€ sunset"),
+        (
+            "—dash— beach Ελληνικά €100 résumé €100 café", "dash- beach ελληνικά €100 résumé €100 café",
+            "dash- beach ελληνικά €100 résumé €100 café"
+        ),
+        (
+            "beach straße sleeping  beach straĆ\u{FFFD}e sleeping ā‚¬100 ā„¢ piĆ±ata sunset Ā½",
+            "beach straße sleeping beach strać\u{FFFD}e sleeping €100 ā\"¢ pić±ata sunset ā",
+            "beach straße sleeping beach strać\u{FFFD}e sleeping €100 ā\"¢ pić±ata sunset ā"
+        ),
+        (
+            "beach sleeping Ä\u{87}Â\u{97}Ä½Ä\u{87}Â\u{9C}Å¹", "beach sleeping ä‡â—ä ä‡âœå¹",
+            "beach sleeping ä‡â-ä ä‡âœå¹"
+        ),
+        (
+            "n na├»ve ┬░C ┬╜ a Γäó sm├╢rg├Ñsbord ∩¼üne", "n na├\"ve ┬░c ┬╜ a γäó sm├╢rg├ñsbord ∩¼üne",
+            "n na├\"ve ┬░c ┬╜ a γäó sm├╢rg├ñsbord ∩¼üne"
+        ),
+        ("piÃ±ata", "piã±ata", "piã±ata"),
+        ("мир ™ 한국 don’t with naïve", "мир 한국 don't with naïve", "мир 한국 don't with naïve"),
+        (
+            "donÃ¢â\u{82}¬â\u{84}¢t cat Ã¯Â¬ï¿½ne smÃ\u{83}Â¶rgÃ\u{83}Â¥sbord straÃ\u{83}Å¸e sunset Ã\u{82}Â½",
+            "donã¢â'¬â\"¢t cat ã¯â¬ï ne smãƒâ¶rgãƒâ¥sbord straãƒå¸e sunset ã'â",
+            "donã¢â'¬â\"¢t cat ã¯â¬ï ne smãƒâ¶rgãƒâ¥sbord straãƒå¸e sunset ã'â"
+        ),
+        ("Ă—", "ă", "ă"),
+        ("“quoted” ½ の ™ の sunset 😀 ×", "\"quoted\" の の sunset 😀 ×", "\"quoted\" の の sunset 😀 ×"),
+        (
+            "crĂ¨me brĂťlĂŠe í\u{95}\u{9C}ęľ­ a â\u{80}Ś the", "cră\"me brăťlăše 한국 a ‶ the",
+            "cră\"me brăťlăše 한국 a ‶ the"
+        ),
+        (
+            "Â©2024 Â£5 í•œêµ­ æ—¥æœ¬ sleeping Â£5 â‚¬100", "â 2024 â£5 í œêµ­ æ-¥æœ¬ sleeping â£5 €100",
+            "â 2024 â£5 í œêµ­ æ-¥æœ¬ sleeping â£5 €100"
+        ),
+        (" Г— вЂ¦", "г- вђ¦", "г- вђ¦"),
+        ("crĆØme brĆ»lĆ©e dog coĆ¶perate", "crćøme brć\"lć e dog coć¶perate", "crćøme brć\"lć e dog coć¶perate"),
+        ("ĞŸÑ€Ğ¸Ğ²ĞµÑ‚ and", "ğÿñ€ğ¸ğ²ğµñ' and", "ğÿñ€ğ¸ğ²ğµñ' and"),
+        ("½ ™", "", ""),
+        (
+            "ж—Ґжњ¬ п¬Ѓne and О•О»О»О·ОЅО№ОєО¬ рџљЂ вЂ¦", "ж-ґжњ¬ п¬ѓne and о о\"о\"о оѕо№оєо¬ рџљђ вђ¦",
+            "ж-ґжњ¬ п¬ѓne and о о\"о\"о оѕо№оєо¬ рџљђ вђ¦"
+        ),
+        (
+            "Ελληνικ ╬ò╬╗╬╗╬╖╬╜╬╣╬║╬¼ ΓÇª beach", "ελληνικ ╬ò╬╗╬╗╬╖╬╜╬╣╬║╬¼ γçª beach",
+            "ελληνικ ╬ò╬╗╬╗╬╖╬╜╬╣╬║╬¼ γçª beach"
+        ),
+        (
+            "donâ\u{80}\u{9A}Ã\u{84}Ã´t â\u{80}\u{9A}Ã\u{84}Ã²singleâ\u{80}\u{9A}Ã\u{84}Ã´",
+            "don'ã\"ã\"t 'ã\"ã²single'ã\"ã\"", "don'ã\"ã\"t 'ã\"ã²single'ã\"ã\""
+        ),
+        ("½", "", ""),
+        ("日本 on €100 with ™ €100 the", "on €100 with €100 the", "on €100 with €100 the"),
+        (
+            "coöperate °C beach façade the sleeping °C 한국", "coöperate °c beach façade the sleeping °c 한국",
+            "coöperate °c beach façade the sleeping °c 한국"
+        ),
+        ("in with Â©2 in with Ã\u{82}Â©2024", "in with â 2 in with ã'â 2024", "in with â 2 in with ã'â 2024"),
     ]
 }

@@ -143,10 +143,13 @@ final class PromptEncoderPairingTests: XCTestCase {
         let root = Fixtures.suite("t2v").appendingPathComponent("model")
         let model = try SentencePieceModel(contentsOf: root.appendingPathComponent("tokenizer/spiece.model"))
         let encoder = try T5Encoder.load(
-            folder: root.appendingPathComponent("text_encoder"), engine: try makeGEMMEngine(ComputeOptions(backend: .openblas)))
+            folder: root.appendingPathComponent("text_encoder"),
+            engine: try makeGEMMEngine(ComputeOptions(backend: .openblas)))
         // 300 pieces + 20 sentinels fit the 320 rows; 21 do not.
         XCTAssertNoThrow(try T5PromptEncoder(tokenizer: try T5Tokenizer(model: model, extraIDs: 20), encoder: encoder))
-        XCTAssertThrowsError(try T5PromptEncoder(tokenizer: try T5Tokenizer(model: model, extraIDs: 21), encoder: encoder)) {
+        XCTAssertThrowsError(
+            try T5PromptEncoder(tokenizer: try T5Tokenizer(model: model, extraIDs: 21), encoder: encoder)
+        ) {
             guard case TextEncoderError.config = $0 else { return XCTFail("\($0)") }
         }
     }
