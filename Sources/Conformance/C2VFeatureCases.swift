@@ -3,8 +3,8 @@
 import Checkpoints
 import Foundation
 import Latte
-import VAE
 import TensorCore
+import VAE
 
 enum C2VFeatureCases {
     static func timestepFeatures(_ c: ManifestNode, fixtures: FixtureDirectory) throws(ConformanceError) -> [Check] {
@@ -23,7 +23,8 @@ enum C2VFeatureCases {
         let tableDiff = zip(ours, table).map { abs(Double($0) - Double($1)) }.max() ?? .infinity
         checks.append(Check(label: "frequency table", maxError: tableDiff, tolerance: 0))
         let features = SinusoidalFeatures.timestep(t, dim: expected.shape[1])
-        checks.append(Check(label: "features", maxError: maxAbsDifference(features, expected.floats()), tolerance: atol))
+        checks.append(
+            Check(label: "features", maxError: maxAbsDifference(features, expected.floats()), tolerance: atol))
         return checks
     }
 }

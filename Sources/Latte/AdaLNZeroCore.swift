@@ -25,7 +25,9 @@ struct AdaLNZeroCore {
     ) {
         let (r, n, d) = (x.shape[0], x.shape[1], x.shape[2])
         let tokens = r * n
-        precondition(mod.shape.last == 6 * d && mod.count / (6 * d) == r / rowsPerSample, "modulation \(mod.shape) for \(x.shape)")
+        precondition(
+            mod.shape.last == 6 * d && mod.count / (6 * d) == r / rowsPerSample,
+            "modulation \(mod.shape) for \(x.shape)")
         ws.reserve(tokens: tokens, hidden: d, mlpHidden: fc1.outFeatures)
         let xp = x.mutablePointer()
         withExtendedLifetime(mod) {
@@ -34,7 +36,8 @@ struct AdaLNZeroCore {
                 xp, rows: r, tokens: n, dim: d, shift: m, scale: m + d, modulationStride: stride,
                 rowsPerSample: rowsPerSample, into: ws.normed)
             qkv.apply(ws.normed, rows: tokens, into: ws.qkv, engine: engine)
-            LatteKernels.selfAttention(qkv: ws.qkv, rows: r, sequence: n, heads: heads, dim: d, into: ws.attended, engine: engine)
+            LatteKernels.selfAttention(
+                qkv: ws.qkv, rows: r, sequence: n, heads: heads, dim: d, into: ws.attended, engine: engine)
             proj.apply(ws.attended, rows: tokens, into: ws.normed, engine: engine)
             LatteKernels.gatedResidual(
                 xp, ws.normed, rows: r, tokens: n, dim: d, gate: m + 2 * d, modulationStride: stride,

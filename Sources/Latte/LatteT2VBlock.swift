@@ -17,7 +17,9 @@ struct LatteT2VBlock {
     let crossOut: Linear?
     let scaleShiftTable: Tensor  // (6, D)
 
-    init(prefix: String, hidden d: Int, mlpHidden: Int, crossAttention: Bool, engine: GEMMEngine, tensor: WeightLookup) throws {
+    init(prefix: String, hidden d: Int, mlpHidden: Int, crossAttention: Bool, engine: GEMMEngine, tensor: WeightLookup)
+        throws
+    {
         func weight(_ name: String, _ shape: [Int]) throws -> Tensor { try tensor("\(prefix).\(name)", shape) }
         func stacked(_ attn: String, _ parts: [String]) throws -> Linear {
             let ws = try parts.map { try weight("\(attn).to_\($0).weight", [d, d]) }
@@ -25,7 +27,9 @@ struct LatteT2VBlock {
             return Linear(weight: Tensor(stacking: ws), bias: Tensor(stacking: bs), engine: engine)
         }
         func linear(_ name: String, _ out: Int, _ inp: Int) throws -> Linear {
-            Linear(weight: try weight("\(name).weight", [out, inp]), bias: try weight("\(name).bias", [out]), engine: engine)
+            Linear(
+                weight: try weight("\(name).weight", [out, inp]), bias: try weight("\(name).bias", [out]),
+                engine: engine)
         }
         core = AdaLNZeroCore(
             qkv: try stacked("attn1", ["q", "k", "v"]), proj: try linear("attn1.to_out.0", d, d),
@@ -50,7 +54,9 @@ struct LatteT2VBlock {
         workspace ws: BlockWorkspace, engine: GEMMEngine
     ) {
         let (r, n, d) = (x.shape[0], x.shape[1], x.shape[2])
-        core.run(&x, modulation: modulation(t6), rowsPerSample: rowsPerSample, heads: heads, workspace: ws, engine: engine) { xp in
+        core.run(
+            &x, modulation: modulation(t6), rowsPerSample: rowsPerSample, heads: heads, workspace: ws, engine: engine
+        ) { xp in
             guard let crossQ, let crossOut, let caption else { return }
             withExtendedLifetime((caption, keyMask)) {
                 crossQ.apply(xp, rows: r * n, into: ws.normed, engine: engine)
