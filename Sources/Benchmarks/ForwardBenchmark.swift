@@ -35,7 +35,8 @@ public struct ForwardBenchmark {
         let t = 500
         let label = c.numClasses.map { _ in 0 }
         for batch in [1, 2] {
-            let x = RandomNormal.tensor(shape: [batch, c.numFrames, c.inChannels, c.latentSize, c.latentSize], seed: 2, stream: 0)
+            let x = RandomNormal.tensor(
+                shape: [batch, c.numFrames, c.inChannels, c.latentSize, c.latentSize], seed: 2, stream: 0)
             let labels: [Int]? = label.map { l in batch == 1 ? [l] : [l, c.nullClass ?? l] }
             var noCache: SkipCacheState? = nil
             let timing = benchmark.measure {
@@ -44,7 +45,8 @@ public struct ForwardBenchmark {
             record(batch == 1 ? "forward" : "forward_cfg", batch: batch, mode: .full, timing: timing)
         }
         // A cached step at the CFG batch: fill the cache with one full call, then time cached calls.
-        let x = RandomNormal.tensor(shape: [2, c.numFrames, c.inChannels, c.latentSize, c.latentSize], seed: 3, stream: 0)
+        let x = RandomNormal.tensor(
+            shape: [2, c.numFrames, c.inChannels, c.latentSize, c.latentSize], seed: 3, stream: 0)
         let labels: [Int]? = label.map { l in [l, c.nullClass ?? l] }
         let schedule = SkipCacheSchedule.classToVideo(interval: 2)
         var state: SkipCacheState? = SkipCacheState(schedule: schedule)

@@ -48,7 +48,8 @@ enum LatteKernels {
                         for a in 0..<p {
                             for bb in 0..<p {
                                 for ch in 0..<c {
-                                    dst[((frame * c + ch) * height + i * p + a) * width + j * p + bb] = tok[(a * p + bb) * c + ch]
+                                    dst[((frame * c + ch) * height + i * p + a) * width + j * p + bb] =
+                                        tok[(a * p + bb) * c + ch]
                                 }
                             }
                         }
@@ -119,12 +120,15 @@ enum LatteKernels {
         precondition(b.count / max(db, 1) == rows, "concat of \(a.shape) and \(b.shape)")
         var out = Tensor(zeros: Array(a.shape.dropLast()) + [da + db])
         let o = out.mutablePointer()
-        withExtendedLifetime((a, b)) { Layout.concatLastDim(a.pointer, width: da, b.pointer, width: db, rows: rows, into: o) }
+        withExtendedLifetime((a, b)) {
+            Layout.concatLastDim(a.pointer, width: da, b.pointer, width: db, rows: rows, into: o)
+        }
         return out
     }
 
     /// Affine LayerNorm over rows of `dim`, in place (biased variance).
-    static func layerNormAffineInPlace(_ x: inout Tensor, rows: Int, dim: Int, weight: Tensor, bias: Tensor, eps: Float) {
+    static func layerNormAffineInPlace(_ x: inout Tensor, rows: Int, dim: Int, weight: Tensor, bias: Tensor, eps: Float)
+    {
         let p = x.mutablePointer()
         withExtendedLifetime((weight, bias)) {
             Norm.layerNorm(p, rows: rows, dim: dim, weight: weight.pointer, bias: bias.pointer, eps: eps, into: p)
@@ -190,7 +194,8 @@ enum LatteKernels {
                     q: AttentionOperand(q + firstRow * n * d, tokenStride: d, rowStride: n * d),
                     k: AttentionOperand(sampleKV, tokenStride: 2 * d, rowStride: 0),
                     v: AttentionOperand(sampleKV + d, tokenStride: 2 * d, rowStride: 0),
-                    rows: rowsPerSample, queries: n, keys: l, heads: heads, headDim: hd, scale: 1 / Float(hd).squareRoot(),
+                    rows: rowsPerSample, queries: n, keys: l, heads: heads, headDim: hd,
+                    scale: 1 / Float(hd).squareRoot(),
                     keyMask: keyMask == nil ? nil : mask.baseAddress, into: out + firstRow * n * d, engine: engine)
             }
         }
