@@ -141,6 +141,10 @@ struct TokenizerFiles {
             padToken = Self.token(object["pad_token"]) ?? padToken
             extraIDs = (object["extra_ids"] as? NSNumber)?.intValue ?? 0
             additionalSpecialTokens = (object["additional_special_tokens"] as? [Any] ?? []).compactMap(Self.token)
+            // Newer files list every added token with its id: {"32099": {"content": "<extra_id_0>", ...}}.
+            for (id, entry) in object["added_tokens_decoder"] as? [String: Any] ?? [:] {
+                if let id = Int(id), let token = Self.token(entry) { addedTokens[token] = id }
+            }
         }
         let map = directory.appendingPathComponent("special_tokens_map.json")
         if let object = try Self.object(map) {

@@ -91,3 +91,39 @@ final class T5TokenizerTests: XCTestCase {
         }
     }
 }
+
+final class TokenizerFilesTests: XCTestCase {
+    /// A tokenizer folder laid out like Latte-1's: 100 sentinels in tokenizer_config.json,
+    /// added_tokens.json and the newer added_tokens_decoder, all agreeing.
+    func testLatteStyleTokenizerFolder() throws {
+        let source = Fixtures.suite("t2v").appendingPathComponent("model/tokenizer")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("tok-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(
+            at: source.appendingPathComponent("spiece.model"), to: folder.appendingPathComponent("spiece.model"))
+        let sentinels = (0..<100).map { "<extra_id_\($0)>" }
+        let config: [String: Any] = [
+            "eos_token": ["content": "</s>", "lstrip": false], "unk_token": "<unk>", "pad_token": "<pad>",
+            "extra_ids": 100, "additional_special_tokens": sentinels,
+            "added_tokens_decoder": ["0": ["content": "<pad>"], "399": ["content": "<extra_id_0>"]],
+        ]
+        try JSONSerialization.data(withJSONObject: config).write(
+            to: folder.appendingPathComponent("tokenizer_config.json"))
+        var added: [String: Int] = [:]
+        for (k, s) in sentinels.enumerated() { added[s] = 399 - k }
+        try JSONSerialization.data(withJSONObject: added).write(to: folder.appendingPathComponent("added_tokens.json"))
+        let tokenizer = try T5Tokenizer(directory: folder)
+        XCTAssertEqual(tokenizer.eosID, 1)
+        XCTAssertEqual(tokenizer.padID, 0)
+        XCTAssertEqual(tokenizer.specialTokens["<extra_id_0>"], 399)
+        XCTAssertEqual(tokenizer.specialTokens["<extra_id_99>"], 300)
+        XCTAssertEqual(try tokenizer.pieces("a<extra_id_1>"), (try tokenizer.model.encode("a")) + [398])
+
+        try Data("{not json".utf8).write(to: folder.appendingPathComponent("added_tokens.json"))
+        XCTAssertThrowsError(try T5Tokenizer(directory: folder)) { error in
+            guard case TextEncoderError.tokenizerFile(let path, _) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(path.hasSuffix("added_tokens.json"))
+        }
+    }
+}
