@@ -9,18 +9,6 @@ import TextEncoder
 
 /// The text-encoder cases of the t2v suite (called by the t2v runner and by TextEncoderTests).
 public enum T2VTextCases {
-    /// A folder named by the first path of a manifest "model_files" entry ("path (comment)").
-    static func modelFolder(_ key: String, fixtures: FixtureDirectory) throws(ConformanceError) -> URL {
-        let text = try fixtures.manifest["model_files"][key].string
-        guard let path = text.split(separator: " ").first else { throw .manifest("model_files.\(key) is empty") }
-        let url = fixtures.file(String(path))
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return url
-        }
-        return url.deletingLastPathComponent()
-    }
-
     /// Positions where two integer sequences differ (a length difference counts each extra entry).
     static func mismatches(_ a: [Int], _ b: [Int]) -> Double {
         Double(zip(a, b).filter { $0 != $1 }.count + abs(a.count - b.count))
@@ -33,7 +21,7 @@ public enum T2VTextCases {
         let tokenizer: T5Tokenizer
         do {
             tokenizer = try T5Tokenizer(
-                directory: try modelFolder("tokenizer", fixtures: fixtures), maxLength: maxLength)
+                directory: try fixtures.modelFolder("tokenizer"), maxLength: maxLength)
         } catch { throw .model("\(error)") }
         var checks: [Check] = []
         for (p, prompt) in try c["prompts"].array.enumerated() {
@@ -98,23 +86,11 @@ public enum T2VTextCases {
         return checks
     }
 
-    /// The manifest's suggested relative bound (max|Δ| / max|expected|) for a kind: the number
-    /// under a suggested_tolerances key whose comma-separated parts name it.
-    static func suggestedTolerance(_ kind: String, fixtures: FixtureDirectory) throws(ConformanceError) -> Double {
-        let suggested = try fixtures.manifest["suggested_tolerances"]
-        for key in suggested.keys {
-            guard case .number(let value) = try suggested[key].value else { continue }
-            let parts = key.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            if parts.contains(where: { $0 == kind || $0.hasPrefix(kind + " ") }) { return value }
-        }
-        throw .manifest("suggested_tolerances has no bound for \(kind)")
-    }
-
     /// The "t5_encoder" case: last_hidden_state of every position for the given ids and masks,
     /// computed with the encoder loaded from the fixture's text_encoder folder.
-    public static func t5Encoder(
-        _ c: ManifestNode, fixtures: FixtureDirectory, options: ConformanceOptions = .init()
-    ) throws(ConformanceError) -> [Check] {
+    public static func t5Encoder(_ c: ManifestNode, fixtures: FixtureDirectory, encoder: T5Encoder) throws(ConformanceError)
+        -> [Check]
+    {
         let inputs = try c["inputs"]
         let idsArray = try fixtures.array(inputs["input_ids"])
         let maskArray = try fixtures.array(inputs["attention_mask"])
@@ -126,41 +102,25 @@ public enum T2VTextCases {
         let idValues = idsArray.ints(), maskValues = maskArray.ints()
         let ids = (0..<n).map { Array(idValues[$0 * length..<($0 + 1) * length]) }
         let masks = (0..<n).map { Array(maskValues[$0 * length..<($0 + 1) * length]) }
-        let engine: GEMMEngine
-        do { engine = try makeGEMMEngine(ComputeOptions(backend: options.backend, precision: options.precision)) } catch
-        {
-            throw .model("\(error)")
-        }
-        let encoder: T5Encoder
-        do {
-            encoder = try T5Encoder.load(folder: try modelFolder("text_encoder", fixtures: fixtures), engine: engine)
-        } catch {
-            throw .model("\(error)")
-        }
         let got = encoder.encode(ids: ids, masks: masks)
         let expectedNode = try c["expected"]["last_hidden_state"]
         let expected = try fixtures.array(expectedNode)
         guard expected.shape == got.shape else {
             throw .fixture(path: expectedNode.path, reason: "\(expected.shape) expected, computed \(got.shape)")
         }
-        let tolerance = try suggestedTolerance("t5_encoder", fixtures: fixtures)
+        let tolerance = try fixtures.relativeTolerance(kind: "t5_encoder")
         let values = expected.floats()
         let per = length * encoder.config.dModel
         var checks: [Check] = []
+        let all = got.scalars
         for r in 0..<n {
-            let e = Array(values[r * per..<(r + 1) * per])
-            let g = Tensor(shape: [per], values: Array(got.scalars[r * per..<(r + 1) * per]))
-            let scale = e.reduce(0) { max($0, Double(abs($1))) }
+            let g = Tensor(shape: [per], values: Array(all[r * per..<(r + 1) * per]))
             checks.append(
-                Check(
-                    label: "last_hidden_state[\(r)] (\(masks[r].reduce(0, +)) tokens)",
-                    maxError: maxAbsDifference(g, e) / max(scale, .leastNormalMagnitude), tolerance: tolerance))
+                fixtures.relativeCheck(
+                    "last_hidden_state[\(r)] (\(masks[r].reduce(0, +)) tokens)", g, Array(values[r * per..<(r + 1) * per]),
+                    tolerance: tolerance))
         }
-        let scale = values.reduce(0) { max($0, Double(abs($1))) }
-        checks.append(
-            Check(
-                label: "last_hidden_state", maxError: maxAbsDifference(got, values) / max(scale, .leastNormalMagnitude),
-                tolerance: tolerance))
+        checks.append(fixtures.relativeCheck("last_hidden_state", got, values, tolerance: tolerance))
         return checks
     }
 
@@ -168,20 +128,12 @@ public enum T2VTextCases {
     /// tokenizer and T5 as encode_prompt does (mask_feature: both cut to the prompt's K tokens)
     /// against `prompt_embeds_cfg` = [negative, positive], and K against n_prompt_tokens_kept.
     public static func cfgPromptEmbeddings(
-        _ c: ManifestNode, fixtures: FixtureDirectory, options: ConformanceOptions = .init()
+        _ c: ManifestNode, fixtures: FixtureDirectory, encoder: T5PromptEncoder
     ) throws(ConformanceError) -> [Check] {
-        let engine: GEMMEngine
-        do { engine = try makeGEMMEngine(ComputeOptions(backend: options.backend, precision: options.precision)) } catch
-        {
-            throw .model("\(error)")
-        }
         let embeddings: PromptEmbeddings
         do {
-            let tokenizer = try T5Tokenizer(directory: try modelFolder("tokenizer", fixtures: fixtures))
-            let encoder = try T5Encoder.load(
-                folder: try modelFolder("text_encoder", fixtures: fixtures), engine: engine)
             let request = PromptRequest(prompt: try c["prompt"].string, negativePrompt: try c["negative_prompt"].string)
-            embeddings = try T5PromptEncoder(tokenizer: tokenizer, encoder: encoder).embeddings(for: request)
+            embeddings = try encoder.embeddings(for: request)
         } catch let e as ConformanceError {
             throw e
         } catch {
@@ -200,12 +152,10 @@ public enum T2VTextCases {
         guard expected.shape == got.shape else {
             throw .fixture(path: node.path, reason: "\(expected.shape) expected, computed \(got.shape)")
         }
-        let values = expected.floats()
-        let scale = values.reduce(0) { max($0, Double(abs($1))) }
         checks.append(
-            Check(
-                label: "prompt_embeds_cfg", maxError: maxAbsDifference(got, values) / max(scale, .leastNormalMagnitude),
-                tolerance: try suggestedTolerance("cfg encoder states", fixtures: fixtures)))
+            fixtures.relativeCheck(
+                "prompt_embeds_cfg", got, expected.floats(),
+                tolerance: try fixtures.relativeTolerance(kind: "cfg encoder states")))
         return checks
     }
 }
