@@ -16,7 +16,8 @@ enum ResultRecord {
     struct Start {
         /// The lease generation (1: first claim; more after a restart or takeover).
         var attempt: Int
-        /// The video (0-based) and sampler step a checkpoint resumed from; nil for a fresh start.
+        /// The video index (0-based) and the sampler steps already done when a checkpoint was resumed;
+        /// nil for a fresh start.
         var resumed: (video: Int, step: Int)?
     }
 
@@ -93,7 +94,8 @@ enum ResultRecord {
     private static func attempt(_ start: Start) -> [(String, YAMLValue)] {
         var fields: [(String, YAMLValue)] = [("attempt", .int(start.attempt))]
         if let resumed = start.resumed {
-            fields.append(("resumed_from", .mapping([("video", .int(resumed.video)), ("step", .int(resumed.step))])))
+            fields.append(
+                ("resumed_from", .mapping([("video_index", .int(resumed.video)), ("step", .int(resumed.step))])))
         }
         return fields
     }

@@ -8,11 +8,13 @@ import Spool
 
 /// Opens the spool of a configuration.
 public enum SpoolAccess {
-    /// The spool of `config` with the timing of its `daemon:` section.
-    public static func open(_ config: DaemonConfig, logger: Logger = Logger(label: "skipdit.spool")) throws
-        -> SpoolDirectory
-    {
-        try SpoolDirectory(root: config.spool, configuration: configuration(config.daemon), logger: logger)
+    /// The spool of `config` with the timing of its `daemon:` section; without a logger, only warnings
+    /// and errors are logged (the `status` and `cancel` commands).
+    public static func open(_ config: DaemonConfig, logger: Logger? = nil) throws -> SpoolDirectory {
+        var quiet = Logger(label: "skipdit.spool")
+        quiet.logLevel = .warning
+        return try SpoolDirectory(
+            root: config.spool, configuration: configuration(config.daemon), logger: logger ?? quiet)
     }
 
     /// The spool timing of a `daemon:` section.
