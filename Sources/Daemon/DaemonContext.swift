@@ -93,7 +93,8 @@ final class DaemonContext: @unchecked Sendable {
             try spool.heartbeat(job)
         } catch SpoolError.leaseLost {
             lock.withLock { lostLease = true }
-            logger.error("lost the lease of \(job.id) to another process; stopping its render", metadata: ["job": "\(job.id)"])
+            logger.error(
+                "lost the lease of \(job.id) to another process; stopping its render", metadata: ["job": "\(job.id)"])
         } catch {
             logger.warning("heartbeat of \(job.id) failed: \(error)", metadata: ["job": "\(job.id)"])
         }

@@ -116,13 +116,15 @@ struct JobRunner {
             return .release
         } catch RenderError.cancelled {
             return .finish(
-                .failed(reason: "cancelled"), ResultRecord.failed(plan: plan, error: nil, start: start, software: software))
+                .failed(reason: "cancelled"),
+                ResultRecord.failed(plan: plan, error: nil, start: start, software: software))
         } catch SpoolError.leaseLost {
             return .abandon("the lease was taken over by another process")
         } catch {
             logger.error("render failed: \(error)")
             return .finish(
-                .failed(reason: "\(error)"), ResultRecord.failed(plan: plan, error: error, start: start, software: software))
+                .failed(reason: "\(error)"),
+                ResultRecord.failed(plan: plan, error: error, start: start, software: software))
         }
     }
 }

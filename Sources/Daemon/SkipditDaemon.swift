@@ -38,7 +38,8 @@ public final class SkipditDaemon: Sendable {
         let context = self.context
         let config = context.config
         context.logger.notice(
-            "skipdit \(context.options.version) serving \(config.spool.path) (pid \(ProcessInfo.processInfo.processIdentifier))")
+            "skipdit \(context.options.version) serving \(config.spool.path) (pid \(ProcessInfo.processInfo.processIdentifier))"
+        )
         if context.options.stepDelay > 0 {
             context.logger.warning("testing aid on: every sampler step waits \(context.options.stepDelay) s")
         }

@@ -21,7 +21,8 @@ public enum StatusReport {
         var lines = ["spool \(spool.path)"]
         let active = status.running.filter { $0.state == .alive || $0.state == .ours }
         lines.append("running (\(active.count))")
-        let width = max(12, (active.map(\.id) + status.queued.map(\.id) + status.finished.map(\.id)).map(\.count).max() ?? 0)
+        let width = max(
+            12, (active.map(\.id) + status.queued.map(\.id) + status.finished.map(\.id)).map(\.count).max() ?? 0)
         for job in active {
             var text = "  " + pad(job.id, width) + "  "
             if let p = job.progress {
@@ -33,14 +34,17 @@ public enum StatusReport {
             }
             var owner: [String] = []
             if let lease = job.lease { owner.append("pid \(lease.owner.pid) on \(lease.owner.host)") }
-            if let updated = job.progress?.updated { owner.append("\(Durations.text(now.timeIntervalSince(updated))) ago") }
+            if let updated = job.progress?.updated {
+                owner.append("\(Durations.text(now.timeIntervalSince(updated))) ago")
+            }
             if job.cancelRequested { owner.append("cancel requested") }
             if !owner.isEmpty { text += "  (" + owner.joined(separator: ", ") + ")" }
             lines.append(text)
         }
         lines.append("queued (\(status.queued.count))")
         for job in status.queued {
-            var text = "  " + pad(job.id, width) + "  priority \(job.priority), waiting "
+            var text =
+                "  " + pad(job.id, width) + "  priority \(job.priority), waiting "
                 + Durations.text(now.timeIntervalSince(job.submitted))
             if job.location == .processing { text += ", resumes from its checkpoint" }
             lines.append(text)

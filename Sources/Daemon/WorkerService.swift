@@ -39,11 +39,14 @@ struct WorkerService: Service, CustomStringConvertible {
         defer { watcher.stop() }
         do {
             let settled = try spool.recover()
-            if settled > 0 { context.logger.notice("recovered \(settled) abandoned entr\(settled == 1 ? "y" : "ies") in processing/") }
+            if settled > 0 {
+                context.logger.notice("recovered \(settled) abandoned entr\(settled == 1 ? "y" : "ies") in processing/")
+            }
         } catch {
             context.logger.error("recovery of processing/ failed (retried at the next scan): \(error)")
         }
-        let how = (watcher.usesInotify ? "inotify + " : "") + "rescan every \(Durations.text(config.daemon.rescanSeconds))"
+        let how =
+            (watcher.usesInotify ? "inotify + " : "") + "rescan every \(Durations.text(config.daemon.rescanSeconds))"
         context.logger.notice(
             "watching \(spool.incoming.path) (\(how)), output \(config.output.path), \(config.models.count) model(s)")
         context.notify { try $0.ready(status: "idle") }

@@ -21,7 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Testing only: seconds to wait at every sampler step.", visibility: .hidden))
     var testStepDelay: Double = 0
 
-    @Flag(help: ArgumentHelp("Testing only: write each video's final latents as <output>.latents.npy.", visibility: .hidden))
+    @Flag(
+        help: ArgumentHelp(
+            "Testing only: write each video's final latents as <output>.latents.npy.", visibility: .hidden))
     var dumpLatents = false
 
     func run() async throws {

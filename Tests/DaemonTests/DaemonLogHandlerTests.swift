@@ -13,11 +13,14 @@ final class DaemonLogHandlerTests: XCTestCase {
             label: "skipdit", journal: true, date: Date())
         XCTAssertEqual(line, "<4>[bad] invalid job:\n<4>    bad.yaml:1:1: error attempt=2\n")
         XCTAssertEqual(
-            DaemonLogHandler.format(level: .info, message: "idle", metadata: [:], label: "skipdit", journal: true, date: Date()),
+            DaemonLogHandler.format(
+                level: .info, message: "idle", metadata: [:], label: "skipdit", journal: true, date: Date()),
             "<6>idle\n")
         XCTAssertTrue(
-            DaemonLogHandler.format(level: .critical, message: "x", metadata: [:], label: "l", journal: true, date: Date())
-                .hasPrefix("<2>"))
+            DaemonLogHandler.format(
+                level: .critical, message: "x", metadata: [:], label: "l", journal: true, date: Date()
+            )
+            .hasPrefix("<2>"))
     }
 
     func testTerminalLinesCarryTimestampAndLevel() {

@@ -45,7 +45,8 @@ final class DaemonSettingsTests: XCTestCase {
     func testErrorsPointAtTheValue() {
         let line = base.split(separator: "\n").count + 2
         XCTAssertEqual(errors("daemon:\n  heartbeat: 3\n").first?.hasPrefix("\(line):3 unknown key 'heartbeat'"), true)
-        XCTAssertEqual(errors("daemon:\n  checkpoint_every: 0\n").first?.hasPrefix("\(line):21 'checkpoint_every' is 0"), true)
+        XCTAssertEqual(
+            errors("daemon:\n  checkpoint_every: 0\n").first?.hasPrefix("\(line):21 'checkpoint_every' is 0"), true)
         XCTAssertEqual(errors("daemon:\n  rescan_seconds: fast\n").first?.hasPrefix("\(line):19 "), true)
         XCTAssertEqual(
             errors("daemon:\n  heartbeat_seconds: 100\n").first,

@@ -16,7 +16,8 @@ final class StatusReportTests: XCTestCase {
     private func submit(_ spool: SpoolDirectory, _ name: String, priority: Int, age: TimeInterval) throws {
         let url = spool.incoming.appendingPathComponent(name)
         try Data("version: 1\nmodel: m\npriority: \(priority)\n".utf8).write(to: url)
-        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: url.path)
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date().addingTimeInterval(-age)], ofItemAtPath: url.path)
     }
 
     func testReportListsRunningQueuedAndRecentJobs() throws {
@@ -52,7 +53,9 @@ final class StatusReportTests: XCTestCase {
         let text = StatusReport.text(status, spool: spool.root)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         XCTAssertEqual(lines.first, "spool \(spool.root.path)")
-        XCTAssertTrue(text.contains("running (1)\n  running       denoising video 1/2, step 12/50, ETA 3m 10s  (pid \(getpid()) on "), text)
+        XCTAssertTrue(
+            text.contains(
+                "running (1)\n  running       denoising video 1/2, step 12/50, ETA 3m 10s  (pid \(getpid()) on "), text)
         let queued = try XCTUnwrap(lines.firstIndex(of: "queued (3)"), text)
         XCTAssertTrue(lines[queued + 1].hasPrefix("  first         priority 9, waiting "), text)
         XCTAssertTrue(lines[queued + 1].hasSuffix(", resumes from its checkpoint"), text)

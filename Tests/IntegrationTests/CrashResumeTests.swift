@@ -84,7 +84,8 @@ final class CrashResumeTests: DaemonTestCase {
             let latentsA = try Data(contentsOf: spool.output.appendingPathComponent("\(a)-\(seed).mp4.latents.npy"))
             let latentsB = try Data(contentsOf: spool.output.appendingPathComponent("\(b)-\(seed).mp4.latents.npy"))
             XCTAssertGreaterThan(latentsA.count, 1000)
-            XCTAssertTrue(latentsA == latentsB, "seed \(seed): the resumed latents differ from the uninterrupted render")
+            XCTAssertTrue(
+                latentsA == latentsB, "seed \(seed): the resumed latents differ from the uninterrupted render")
             let posterA = try Data(contentsOf: spool.output.appendingPathComponent("\(a)-\(seed).png"))
             let posterB = try Data(contentsOf: spool.output.appendingPathComponent("\(b)-\(seed).png"))
             XCTAssertTrue(posterA == posterB, "seed \(seed): the posters differ")

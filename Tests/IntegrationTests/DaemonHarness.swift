@@ -63,7 +63,9 @@ final class TestSpool {
         root = FileManager.default.temporaryDirectory.appendingPathComponent(
             "skipdit-it-\(name)-\(UUID().uuidString.prefix(8))")
         staging = root.appendingPathComponent("staging")
-        for dir in [root, staging] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        for dir in [root, staging] {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        }
         try writeConfig()
     }
 
@@ -112,7 +114,8 @@ final class TestSpool {
 
     /// Names in spool/<state> (incoming, processing, done, failed), sorted; hidden names excluded.
     func list(_ state: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent(state).path)) ?? []
+        let names =
+            (try? FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent(state).path)) ?? []
         return names.filter { !$0.hasPrefix(".") }.sorted()
     }
 
@@ -121,14 +124,17 @@ final class TestSpool {
         guard let e = FileManager.default.enumerator(atPath: output.path) else { return [] }
         return e.compactMap { $0 as? String }.filter {
             var isDirectory: ObjCBool = false
-            _ = FileManager.default.fileExists(atPath: output.appendingPathComponent($0).path, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(
+                atPath: output.appendingPathComponent($0).path, isDirectory: &isDirectory)
             return !isDirectory.boolValue
         }.sorted()
     }
 
     /// spool/<state>/<id>/<file> as text.
     func text(_ state: String, _ id: String, _ file: String) -> String? {
-        try? String(contentsOf: spool.appendingPathComponent(state).appendingPathComponent(id).appendingPathComponent(file), encoding: .utf8)
+        try? String(
+            contentsOf: spool.appendingPathComponent(state).appendingPathComponent(id).appendingPathComponent(file),
+            encoding: .utf8)
     }
 
     /// True when spool/<state>/<id>/<file> exists.
@@ -171,7 +177,9 @@ enum Records {
     static func value(_ key: String, in text: String) -> String? {
         for line in text.split(separator: "\n") where line.hasPrefix(key + ": ") {
             var value = String(line.dropFirst(key.count + 2))
-            if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
             return value
         }
         return nil
@@ -186,7 +194,9 @@ final class DaemonProcess {
     nonisolated(unsafe) private static var running: [DaemonProcess] = []
 
     /// Starts `skipdit serve --config …` with extra arguments and environment; stderr goes to `log`.
-    init(_ spool: TestSpool, arguments: [String] = [], environment: [String: String] = [:], name: String = "daemon") throws {
+    init(_ spool: TestSpool, arguments: [String] = [], environment: [String: String] = [:], name: String = "daemon")
+        throws
+    {
         log = spool.root.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(4)).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = try SkipditBinary.require()

@@ -10,7 +10,8 @@ final class RenderJobsTests: DaemonTestCase {
         let spool = try makeSpool("valid")
         let daemon = try DaemonProcess(spool)
         try spool.submit("biking.yaml", TestSpool.job(class: 3, seeds: [1, 2]))
-        try spool.submit("custom.yml", TestSpool.job(class: 0, seeds: [7], extra: "output: \"sub/c{class}-{seed}.mp4\"\nfps: 4\n"))
+        try spool.submit(
+            "custom.yml", TestSpool.job(class: 0, seeds: [7], extra: "output: \"sub/c{class}-{seed}.mp4\"\nfps: 4\n"))
         try waitUntil("two jobs in done/") { spool.list("done").count == 2 }
 
         XCTAssertEqual(spool.list("done"), ["biking", "custom"])
@@ -18,13 +19,16 @@ final class RenderJobsTests: DaemonTestCase {
         XCTAssertEqual(spool.list("processing"), [])
         XCTAssertEqual(spool.list("incoming"), [])
         XCTAssertEqual(
-            spool.outputs(), ["biking-1.mp4", "biking-1.png", "biking-2.mp4", "biking-2.png", "sub/c0-7.mp4", "sub/c0-7.png"])
+            spool.outputs(),
+            ["biking-1.mp4", "biking-1.png", "biking-2.mp4", "biking-2.png", "sub/c0-7.mp4", "sub/c0-7.png"])
         for video in ["biking-1.mp4", "biking-2.mp4", "sub/c0-7.mp4"] {
             let data = try Data(contentsOf: spool.output.appendingPathComponent(video))
             XCTAssertGreaterThan(data.count, 1000, video)
             XCTAssertEqual(String(decoding: data[4..<8], as: UTF8.self), "ftyp", "\(video) is not an MP4")
-            let poster = try Data(contentsOf: spool.output.appendingPathComponent(video.replacingOccurrences(of: ".mp4", with: ".png")))
-            XCTAssertEqual(Array(poster.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "\(video) poster")
+            let poster = try Data(
+                contentsOf: spool.output.appendingPathComponent(video.replacingOccurrences(of: ".mp4", with: ".png")))
+            XCTAssertEqual(
+                Array(poster.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "\(video) poster")
         }
 
         let record = spool.result("done", "biking")
@@ -56,7 +60,9 @@ final class RenderJobsTests: DaemonTestCase {
     func testJobsDroppedWhileTheDaemonIsDownRunInPriorityThenAgeOrder() throws {
         let spool = try makeSpool("down")
         let now = Date()
-        for (name, priority, age) in [("old-low", 0, 300.0), ("new-high", 5, 10.0), ("new-low", 0, 100.0), ("newest-low", 0, 5.0)] {
+        for (name, priority, age) in [
+            ("old-low", 0, 300.0), ("new-high", 5, 10.0), ("new-low", 0, 100.0), ("newest-low", 0, 5.0),
+        ] {
             try spool.submit("\(name).yaml", TestSpool.job(extra: "priority: \(priority)\n"))
             try FileManager.default.setAttributes(
                 [.modificationDate: now.addingTimeInterval(-age)],
@@ -75,7 +81,8 @@ final class RenderJobsTests: DaemonTestCase {
     func testEachKindOfBadJobFailsWithItsReasonAndNothingElseIsTouched() throws {
         let spool = try makeSpool("bad")
         try spool.writeConfig(models: [
-            TestSpool.tinyModel("tiny"), TestSpool.tinyModel("broken", checkpoint: spool.root.appendingPathComponent("missing.pt").path),
+            TestSpool.tinyModel("tiny"),
+            TestSpool.tinyModel("broken", checkpoint: spool.root.appendingPathComponent("missing.pt").path),
         ])
         let daemon = try DaemonProcess(spool)
         let good = TestSpool.job()
@@ -103,7 +110,8 @@ final class RenderJobsTests: DaemonTestCase {
             for needle in c.reason {
                 XCTAssertTrue(reason.contains(needle), "\(c.name): reason lacks \(needle.debugDescription): \(reason)")
             }
-            XCTAssertEqual(spool.text("failed", c.name, "job.yaml"), c.text, "\(c.name): the job file must be kept as is")
+            XCTAssertEqual(
+                spool.text("failed", c.name, "job.yaml"), c.text, "\(c.name): the job file must be kept as is")
         }
         XCTAssertTrue(spool.result("failed", "typo").contains("diagnostics:\n  - file: typo.yaml\n    line: 5\n"))
         XCTAssertTrue(spool.result("failed", "broken").contains("parameters:\n  job: broken\n"))

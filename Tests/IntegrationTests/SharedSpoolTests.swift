@@ -11,7 +11,9 @@ final class SharedSpoolTests: DaemonTestCase {
         let ids = (0..<20).map { String(format: "j%02d", $0) }
         for (i, id) in ids.enumerated() { try spool.submit("\(id).yaml", TestSpool.job(class: i % 5, seeds: [i])) }
         // A short delay per step keeps each render busy long enough for both daemons to take part.
-        let daemons = try (0..<2).map { try DaemonProcess(spool, arguments: ["--test-step-delay", "0.03"], name: "d\($0)") }
+        let daemons = try (0..<2).map {
+            try DaemonProcess(spool, arguments: ["--test-step-delay", "0.03"], name: "d\($0)")
+        }
         try waitUntil("20 jobs in done/", timeout: 60) { spool.list("done").count + spool.list("failed").count >= 20 }
 
         XCTAssertEqual(spool.list("done"), ids)
