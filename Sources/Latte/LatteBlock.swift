@@ -40,7 +40,6 @@ struct LatteBlock {
     ) {
         let (r, n, d) = (h.shape[0], h.shape[1], h.shape[2])
         let tokens = r * n
-        let tokensPerSample = rowsPerSample * n
         let mod = adaLN(siluCond, engine: engine)  // (B, 6D)
         ws.reserve(tokens: tokens, hidden: d, mlpHidden: fc1.outFeatures)
         let hp = h.mutablePointer()
@@ -49,25 +48,25 @@ struct LatteBlock {
             let stride = 6 * d
             // Attention branch.
             LatteKernels.layerNormModulate(
-                hp, rows: tokens, dim: d, shift: m, scale: m + d, modulationStride: stride,
-                tokensPerSample: tokensPerSample, into: ws.normed)
+                hp, rows: r, tokens: n, dim: d, shift: m, scale: m + d, modulationStride: stride,
+                rowsPerSample: rowsPerSample, into: ws.normed)
             qkv.apply(ws.normed, rows: tokens, into: ws.qkv, engine: engine)
-            LatteKernels.attention(
+            LatteKernels.selfAttention(
                 qkv: ws.qkv, rows: r, sequence: n, heads: heads, dim: d, into: ws.attended, engine: engine)
             proj.apply(ws.attended, rows: tokens, into: ws.normed, engine: engine)
             LatteKernels.gatedResidual(
-                hp, ws.normed, rows: tokens, dim: d, gate: m + 2 * d, modulationStride: stride,
-                tokensPerSample: tokensPerSample)
+                hp, ws.normed, rows: r, tokens: n, dim: d, gate: m + 2 * d, modulationStride: stride,
+                rowsPerSample: rowsPerSample)
             // MLP branch.
             LatteKernels.layerNormModulate(
-                hp, rows: tokens, dim: d, shift: m + 3 * d, scale: m + 4 * d, modulationStride: stride,
-                tokensPerSample: tokensPerSample, into: ws.normed)
+                hp, rows: r, tokens: n, dim: d, shift: m + 3 * d, scale: m + 4 * d, modulationStride: stride,
+                rowsPerSample: rowsPerSample, into: ws.normed)
             fc1.apply(ws.normed, rows: tokens, into: ws.mlp, engine: engine)
             LatteKernels.geluTanhInPlace(ws.mlp, count: tokens * fc1.outFeatures)
             fc2.apply(ws.mlp, rows: tokens, into: ws.attended, engine: engine)
             LatteKernels.gatedResidual(
-                hp, ws.attended, rows: tokens, dim: d, gate: m + 5 * d, modulationStride: stride,
-                tokensPerSample: tokensPerSample)
+                hp, ws.attended, rows: r, tokens: n, dim: d, gate: m + 5 * d, modulationStride: stride,
+                rowsPerSample: rowsPerSample)
         }
     }
 }

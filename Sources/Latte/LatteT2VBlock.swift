@@ -50,48 +50,45 @@ struct LatteT2VBlock {
 
     /// Runs the block in place on x (R, N, D).
     /// - t6: (B, 6D) adaLN-single output; caption: (B, L, 2D) cross-attention keys/values (spatial
-    ///   blocks); keyBias: (B, L) additive mask bias or nil.
+    ///   blocks); keyMask: (B, L) with 1 = attend, 0 = excluded (the official -10000 bias), or nil.
     func callAsFunction(
-        _ x: inout Tensor, t6: Tensor, rowsPerSample: Int, heads: Int, caption: Tensor?, keyBias: Tensor?,
+        _ x: inout Tensor, t6: Tensor, rowsPerSample: Int, heads: Int, caption: Tensor?, keyMask: Tensor?,
         workspace ws: BlockWorkspace, engine: GEMMEngine
     ) {
         let (r, n, d) = (x.shape[0], x.shape[1], x.shape[2])
-        let tokens = r * n, tokensPerSample = rowsPerSample * n
+        let tokens = r * n
         let mod = modulation(t6)  // (B, 6D)
         ws.reserve(tokens: tokens, hidden: d, mlpHidden: ff1.outFeatures)
         let xp = x.mutablePointer()
-        withExtendedLifetime((mod, caption, keyBias)) {
+        withExtendedLifetime((mod, caption, keyMask)) {
             let m = mod.pointer, stride = 6 * d
             LatteKernels.layerNormModulate(
-                xp, rows: tokens, dim: d, shift: m, scale: m + d, modulationStride: stride,
-                tokensPerSample: tokensPerSample, into: ws.normed)
+                xp, rows: r, tokens: n, dim: d, shift: m, scale: m + d, modulationStride: stride,
+                rowsPerSample: rowsPerSample, into: ws.normed)
             selfQKV.apply(ws.normed, rows: tokens, into: ws.qkv, engine: engine)
-            LatteKernels.attention(qkv: ws.qkv, rows: r, sequence: n, heads: heads, dim: d, into: ws.attended, engine: engine)
+            LatteKernels.selfAttention(qkv: ws.qkv, rows: r, sequence: n, heads: heads, dim: d, into: ws.attended, engine: engine)
             selfOut.apply(ws.attended, rows: tokens, into: ws.normed, engine: engine)
             LatteKernels.gatedResidual(
-                xp, ws.normed, rows: tokens, dim: d, gate: m + 2 * d, modulationStride: stride,
-                tokensPerSample: tokensPerSample)
+                xp, ws.normed, rows: r, tokens: n, dim: d, gate: m + 2 * d, modulationStride: stride,
+                rowsPerSample: rowsPerSample)
             if let crossQ, let crossOut, let caption {
                 let keys = caption.shape[1]
                 crossQ.apply(xp, rows: tokens, into: ws.normed, engine: engine)
-                LatteKernels.attention(
-                    LatteKernels.AttentionInput(
-                        q: ws.normed, k: caption.pointer, v: caption.pointer + d, queryStride: d, keyValueStride: 2 * d,
-                        rows: r, queries: n, keys: keys, heads: heads, headDim: d / heads,
-                        keyValueShare: rowsPerSample, keyBias: keyBias?.pointer),
-                    into: ws.attended, engine: engine)
+                LatteKernels.crossAttention(
+                    queries: ws.normed, rows: r, sequence: n, rowsPerSample: rowsPerSample, keyValues: caption.pointer,
+                    keys: keys, keyMask: keyMask?.pointer, heads: heads, dim: d, into: ws.attended, engine: engine)
                 crossOut.apply(ws.attended, rows: tokens, into: ws.normed, engine: engine)
                 LatteKernels.addInPlace(xp, ws.normed, count: tokens * d)
             }
             LatteKernels.layerNormModulate(
-                xp, rows: tokens, dim: d, shift: m + 3 * d, scale: m + 4 * d, modulationStride: stride,
-                tokensPerSample: tokensPerSample, into: ws.normed)
+                xp, rows: r, tokens: n, dim: d, shift: m + 3 * d, scale: m + 4 * d, modulationStride: stride,
+                rowsPerSample: rowsPerSample, into: ws.normed)
             ff1.apply(ws.normed, rows: tokens, into: ws.mlp, engine: engine)
             LatteKernels.geluTanhInPlace(ws.mlp, count: tokens * ff1.outFeatures)
             ff2.apply(ws.mlp, rows: tokens, into: ws.attended, engine: engine)
             LatteKernels.gatedResidual(
-                xp, ws.attended, rows: tokens, dim: d, gate: m + 5 * d, modulationStride: stride,
-                tokensPerSample: tokensPerSample)
+                xp, ws.attended, rows: r, tokens: n, dim: d, gate: m + 5 * d, modulationStride: stride,
+                rowsPerSample: rowsPerSample)
         }
     }
 

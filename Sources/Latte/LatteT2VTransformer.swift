@@ -80,7 +80,7 @@ public final class LatteT2VTransformer: @unchecked Sendable {
         let mode = cache?.mode(at: timesteps[0]) ?? .full
 
         // Patch embedding of every frame (B·F, S, D) plus the 2-D position table.
-        let frames = LatteKernels.permute5(x, [0, 2, 1, 3, 4])  // (B, F, C, H, W)
+        let frames = Layout.permute(x, [0, 2, 1, 3, 4])  // (B, F, C, H, W)
         var stream = patchEmbed(LatteKernels.patchify(frames, patch: p), engine: engine)
         let posTable = PositionTables.spatial(rows: hp, cols: wp, dim: d, baseSize: c.sampleSize / p)
         trace?("pos_embed_table", posTable)
@@ -99,14 +99,13 @@ public final class LatteT2VTransformer: @unchecked Sendable {
         let t6 = adaLNSingle(siluEmbedded, engine: engine)
         trace?("adaln_single_t6", t6)
 
-        // Caption projection (B, L, D) and the optional mask bias (1 - m)·(-10000).
+        // Caption projection (B, L, D) and the optional key mask (the official (1 - m)·(-10000)
+        // bias: masked keys get zero weight).
         var projected = captionLinear1(caption, engine: engine)
         LatteKernels.geluTanhInPlace(projected.mutablePointer(), count: projected.count)
         projected = captionLinear2(projected, engine: engine)
         trace?("caption_projection", projected)
-        let keyBias = mask.map { m in
-            Tensor(shape: [b, caption.shape[1]], values: m.flatMap { $0.map { Float(1 - $0) * -10000 } })
-        }
+        let keyMask = mask.map { m in Tensor(shape: [b, caption.shape[1]], values: m.flatMap { $0.map { Float($0) } }) }
 
         let temporalTable = PositionTables.temporal(frames: f, dim: d)
         trace?("temp_pos_embed_table", temporalTable)
@@ -131,13 +130,13 @@ public final class LatteT2VTransformer: @unchecked Sendable {
             }
             let kv = spatialBlocks[i].captionKeyValues(projected, engine: engine)
             spatialBlocks[i](
-                &stream, t6: t6, rowsPerSample: f, heads: c.numAttentionHeads, caption: kv, keyBias: keyBias,
+                &stream, t6: t6, rowsPerSample: f, heads: c.numAttentionHeads, caption: kv, keyMask: keyMask,
                 workspace: ws, engine: engine)
             trace?("after_spatial_block_\(i)", stream)
             stream = LatteKernels.spatialToTemporal(stream, batch: b, frames: f, tokens: s)
             if i == 0 && f > 1 { LatteKernels.addFrameEmbedding(&stream, temporalTable) }
             temporalBlocks[i](
-                &stream, t6: t6, rowsPerSample: s, heads: c.numAttentionHeads, caption: nil, keyBias: nil,
+                &stream, t6: t6, rowsPerSample: s, heads: c.numAttentionHeads, caption: nil, keyMask: nil,
                 workspace: ws, engine: engine)
             trace?("after_temporal_block_\(i)", stream)
             stream = LatteKernels.temporalToSpatial(stream, batch: b, frames: f, tokens: s)
@@ -158,14 +157,14 @@ public final class LatteT2VTransformer: @unchecked Sendable {
         let np = normed.mutablePointer()
         withExtendedLifetime((stream, shiftScale)) {
             LatteKernels.layerNormModulate(
-                stream.pointer, rows: b * f * s, dim: d, shift: shiftScale.pointer, scale: shiftScale.pointer + d,
-                modulationStride: 2 * d, tokensPerSample: f * s, into: np)
+                stream.pointer, rows: b * f, tokens: s, dim: d, shift: shiftScale.pointer, scale: shiftScale.pointer + d,
+                modulationStride: 2 * d, rowsPerSample: f, into: np)
         }
         let out = projOut(normed, engine: engine)  // (B·F, S, p·p·2C)
         trace?("proj_out", out)
         cache?.advance(after: timesteps[0])
         let pixels = LatteKernels.unpatchify(out, batch: b, frames: f, channels: c.outChannels, rows: hp, cols: wp, patch: p)
-        return LatteKernels.permute5(pixels, [0, 2, 1, 3, 4])  // (B, 2C, F, H, W)
+        return Layout.permute(pixels, [0, 2, 1, 3, 4])  // (B, 2C, F, H, W)
     }
 
     /// [current, skip] -> affine LayerNorm over 2D (eps 1e-6, float32) -> Linear 2D→D.

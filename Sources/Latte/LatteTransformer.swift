@@ -142,8 +142,8 @@ public final class LatteTransformer: @unchecked Sendable {
         let np = normed.mutablePointer()
         withExtendedLifetime((h, mod)) {
             LatteKernels.layerNormModulate(
-                h.pointer, rows: b * f * t, dim: d, shift: mod.pointer,
-                scale: mod.pointer + d, modulationStride: 2 * d, tokensPerSample: f * t, into: np)
+                h.pointer, rows: b * f, tokens: t, dim: d, shift: mod.pointer, scale: mod.pointer + d,
+                modulationStride: 2 * d, rowsPerSample: f, into: np)
         }
         let o = finalLinear(normed, engine: engine)  // (B·F, T, p·p·2C)
         trace?("final_layer_out", o)

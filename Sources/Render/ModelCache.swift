@@ -65,10 +65,16 @@ public final class ModelCache: @unchecked Sendable {
     }
 }
 
-/// Jobs' compute settings -> a GEMM engine.
+/// Jobs' compute settings (the config file's `compute:`) -> a GEMM engine.
 enum ComputeEngineFactory {
     static func make(_ compute: ComputeSettings) throws -> GEMMEngine {
-        if compute.threads > 0 { Parallel.threadCount = compute.threads }
-        return try OpenBLASEngine()
+        let backend: Backend
+        switch compute.backend {
+        case .auto: backend = .auto
+        case .onednn: backend = .onednn
+        case .openblas: backend = .openblas
+        }
+        let precision: Precision = compute.precision == .bf16 ? .bf16 : .fp32
+        return try makeGEMMEngine(ComputeOptions(backend: backend, precision: precision, threads: compute.threads > 0 ? compute.threads : nil))
     }
 }

@@ -51,6 +51,14 @@ public enum BFloat16 {
         }
     }
 
+    /// `x` rounded to the nearest bf16 (ties to even), returned as fp32. NaN stays NaN.
+    @inline(__always)
+    public static func rounded(_ x: Float) -> Float { Float(bitPattern: UInt32(bits(x)) << 16) }
+
+    /// The bf16 bit pattern nearest to `x` (ties to even).
+    @inline(__always)
+    public static func bits(_ x: Float) -> UInt16 { encodeScalar(x.bitPattern) }
+
     /// bf16 bits of one float.
     @inline(__always)
     public static func encodeScalar(_ bits: UInt32) -> UInt16 {

@@ -9,11 +9,12 @@ import XCTest
 
 final class LatteConformanceTests: XCTestCase {
     private func assertPasses(
-        _ suite: ConformanceSuite, kinds: Set<String>, level: ToleranceLevel = .recommended,
+        _ suite: ConformanceSuite, kinds: Set<String>?, level: ToleranceLevel = .recommended,
         file: StaticString = #filePath, line: UInt = #line
     ) throws {
         let report = try suite.run(directory: Fixtures.suite(suite.rawValue), options: .init(tolerance: level, kinds: kinds))
-        XCTAssertEqual(Set(report.cases.map(\.kind)), kinds, "every kind has cases", file: file, line: line)
+        XCTAssertFalse(report.cases.isEmpty, file: file, line: line)
+        if let kinds { XCTAssertEqual(Set(report.cases.map(\.kind)), kinds, "every kind has cases", file: file, line: line) }
         for c in report.cases {
             XCTAssertTrue(c.passed, c.line, file: file, line: line)
             for check in c.checks where !check.passed {
@@ -22,9 +23,10 @@ final class LatteConformanceTests: XCTestCase {
         }
     }
 
-    /// We reproduce the float32 timestep sinusoid, so the manifest's tight tolerances apply.
-    func testClassToVideoNetworkCasesAtTightTolerance() throws {
-        try assertPasses(.c2v, kinds: ["timestep_features", "forward", "forward_cfg", "cache_sequence", "sample"], level: .tight)
+    /// Every case of the c2v manifest, whatever its kind. We reproduce the float32 timestep
+    /// sinusoid, so the manifest's tight tolerances apply.
+    func testWholeClassToVideoSuiteAtTightTolerance() throws {
+        try assertPasses(.c2v, kinds: nil, level: .tight)
     }
 
     func testTextToVideoTransformerCases() throws {
