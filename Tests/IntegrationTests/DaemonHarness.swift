@@ -85,13 +85,16 @@ final class TestSpool {
     }
 
     /// Writes the config with `models` (entries from `tinyModel`) and the fast daemon settings.
-    func writeConfig(models: [String] = [TestSpool.tinyModel("tiny")], extra: String = TestSpool.fastDaemon) throws {
+    /// `threads` 0 uses every core.
+    func writeConfig(
+        models: [String] = [TestSpool.tinyModel("tiny")], threads: Int = 0, extra: String = TestSpool.fastDaemon
+    ) throws {
         let text = """
             spool: \(spool.path)
             output: \(output.path)
             models:
             \(models.joined(separator: "\n"))
-            compute: { threads: 0 }
+            compute: { threads: \(threads) }
             \(extra)
 
             """

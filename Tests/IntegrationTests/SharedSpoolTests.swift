@@ -8,11 +8,17 @@ import XCTest
 final class SharedSpoolTests: DaemonTestCase {
     func testTwoDaemonsOnOneSpoolRenderTwentyJobsExactlyOnce() throws {
         let spool = try makeSpool("shared")
+        // Two daemons share the cores: one thread each and short renders (2 steps) keep this quick.
+        try spool.writeConfig(threads: 1)
         let ids = (0..<20).map { String(format: "j%02d", $0) }
-        for (i, id) in ids.enumerated() { try spool.submit("\(id).yaml", TestSpool.job(class: i % 5, seeds: [i])) }
+        for (i, id) in ids.enumerated() {
+            try spool.submit("\(id).yaml", TestSpool.job(class: i % 5, seeds: [i], extra: "steps: 2\n"))
+        }
         // A short delay per step keeps each render busy long enough for both daemons to take part.
         let daemons = try (0..<2).map {
-            try DaemonProcess(spool, arguments: ["--test-step-delay", "0.03"], name: "d\($0)")
+            try DaemonProcess(
+                spool, arguments: ["--test-step-delay", "0.05"], environment: ["OPENBLAS_NUM_THREADS": "1"],
+                name: "d\($0)")
         }
         try waitUntil("20 jobs in done/", timeout: 60) { spool.list("done").count + spool.list("failed").count >= 20 }
 
