@@ -85,9 +85,10 @@ final class TestSpool {
     }
 
     /// Writes the config with `models` (entries from `tinyModel`) and the fast daemon settings.
-    /// `threads` 0 uses every core.
+    /// `threads` 0 uses every core; the tests default to one thread, which keeps the tiny renders quick
+    /// and steady on a busy machine.
     func writeConfig(
-        models: [String] = [TestSpool.tinyModel("tiny")], threads: Int = 0, extra: String = TestSpool.fastDaemon
+        models: [String] = [TestSpool.tinyModel("tiny")], threads: Int = 1, extra: String = TestSpool.fastDaemon
     ) throws {
         let text = """
             spool: \(spool.path)
@@ -254,7 +255,7 @@ final class DaemonProcess {
 }
 
 /// Polls until `condition` holds; fails the test (with `what`) on timeout.
-func waitUntil(_ what: String, timeout: TimeInterval = 30, _ condition: () -> Bool) throws {
+func waitUntil(_ what: String, timeout: TimeInterval = 60, _ condition: () -> Bool) throws {
     let deadline = Date().addingTimeInterval(timeout)
     while !condition() {
         if Date() > deadline { throw HarnessError("timed out after \(timeout) s waiting for \(what)") }

@@ -8,8 +8,7 @@ import XCTest
 final class SharedSpoolTests: DaemonTestCase {
     func testTwoDaemonsOnOneSpoolRenderTwentyJobsExactlyOnce() throws {
         let spool = try makeSpool("shared")
-        // Two daemons share the cores: one thread each and short renders (2 steps) keep this quick.
-        try spool.writeConfig(threads: 1)
+        // Two daemons share the cores: one thread each (the harness default) and 2-step renders.
         let ids = (0..<20).map { String(format: "j%02d", $0) }
         for (i, id) in ids.enumerated() {
             try spool.submit("\(id).yaml", TestSpool.job(class: i % 5, seeds: [i], extra: "steps: 2\n"))
