@@ -79,6 +79,7 @@ let package = Package(
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport"]),
         .target(name: "TestSupport", dependencies: ["Checkpoints", "TensorCore"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v5]

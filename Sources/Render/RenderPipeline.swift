@@ -2,6 +2,7 @@
 // frame by frame, MP4 + poster written atomically; then the result. The daemon's worker and
 // `skipdit render` both run jobs through this.
 
+import Checkpoints
 import Diffusion
 import Foundation
 import Jobs
@@ -23,6 +24,9 @@ public final class RenderPipeline: @unchecked Sendable {
     /// Save the render state every this many sampler steps.
     public var checkpointEvery: Int
     public var mp4Options: MP4Options
+    /// Testing aid: also write each video's final latents (1, F, C, h, w) as `<output>.latents.npy`,
+    /// so a resumed render can be compared bit for bit with an uninterrupted one.
+    public var dumpsLatents = false
 
     public init(
         models: ModelCache = ModelCache(), compute: ComputeSettings, checkpointEvery: Int = 5,
@@ -99,6 +103,12 @@ public final class RenderPipeline: @unchecked Sendable {
                 RenderProgress(
                     phase: .decoding, video: index, videos: plan.videos.count, step: plan.steps, steps: plan.steps))
             var finished = try write(latents: latents, video: video, plan: plan, vae: model.vae)
+            if dumpsLatents {
+                let url = video.url.appendingPathExtension("latents.npy")
+                do { try NumPy.write(latents, to: url) } catch {
+                    throw RenderError.output(path: url.path, reason: "cannot write the latents: \(error)")
+                }
+            }
             finished.fullSteps = state.fullSteps
             finished.cachedSteps = state.cachedSteps
             finished.timings["denoise"] = state.denoiseSeconds
