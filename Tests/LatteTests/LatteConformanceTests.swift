@@ -1,5 +1,6 @@
-// The Latte transformers against the official code: every network case of the c2v and t2v
-// fixture manifests (forwards with intermediates, CFG, Skip-Cache sequences, sampling runs).
+// The Latte transformers against the official code: every case of the c2v and t2v fixture
+// manifests (forwards with intermediates, CFG, Skip-Cache sequences, sampling runs, and the
+// samplers, text encoder and uint8 conversion around them).
 
 import Conformance
 import Diffusion
@@ -33,8 +34,10 @@ final class LatteConformanceTests: XCTestCase {
         try assertPasses(.c2v, kinds: nil, level: .tight)
     }
 
-    func testTextToVideoTransformerCases() throws {
-        try assertPasses(.t2v, kinds: ["transformer_forward", "cfg_forward", "skip_cache_sequence"])
+    /// Every case of the t2v manifest (tokenizer, T5, transformer forwards, CFG + DDIM step,
+    /// Skip-Cache sequences, sampling runs).
+    func testWholeTextToVideoSuite() throws {
+        try assertPasses(.t2v, kinds: nil)
     }
 
     /// The production patterns the spec states (class-to-video §7, text-to-video §2.3).
