@@ -15,9 +15,11 @@ deps:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS) --product skipdit
 
+# The test process loads libgomp before main: choose OpenMP's passive wait policy here (the
+# skipdit binary does it itself, see Sources/TensorCore/OpenMPWaitPolicy.swift).
 test: deps
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
-	$(SWIFT) test $(BUILD_FLAGS) --skip-build
+	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 demo: build
 	scripts/demo

@@ -21,7 +21,7 @@ let package = Package(
     targets: [
         // System-library shims: module maps plus static-inline helpers for C macros.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
-        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .target(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(
             name: "CFFmpeg", path: "Sources/CFFmpeg",
             pkgConfig: "libavformat libavcodec libswscale libavutil"),
