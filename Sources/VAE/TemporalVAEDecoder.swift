@@ -34,12 +34,23 @@ public final class TemporalVAEDecoder {
     }
 
     /// Loads a weights file (or folder) with an explicit configuration.
-    public init(config: TemporalDecoderConfig, weights: URL, engine: GEMMEngine) throws(VAEError) {
+    public convenience init(config: TemporalDecoderConfig, weights: URL, engine: GEMMEngine) throws(VAEError) {
         try config.validate()
+        let reader = try ParameterReader(weights: weights, levels: config.blockOutChannels.count, owned: ["decoder."])
+        try self.init(config: config, reader: reader, engine: engine)
+    }
+
+    /// A decoder with random (seeded) weights of the configuration's sizes, for benchmarks.
+    public static func random(config: TemporalDecoderConfig, engine: GEMMEngine, seed: UInt64 = 0) throws(VAEError) -> TemporalVAEDecoder {
+        try config.validate()
+        return try TemporalVAEDecoder(
+            config: config, reader: ParameterReader(randomWithSeed: seed, levels: config.blockOutChannels.count), engine: engine)
+    }
+
+    private init(config: TemporalDecoderConfig, reader: ParameterReader, engine: GEMMEngine) throws(VAEError) {
         self.config = config
         let channels = config.blockOutChannels, levels = channels.count
         let groups = TemporalDecoderConfig.normGroups, eps = TemporalDecoderConfig.spatialEpsilon
-        let reader = try ParameterReader(weights: weights, levels: levels, owned: ["decoder."])
         naming = reader.naming
         func block(_ name: String, in ci: Int, out co: Int) throws(VAEError) -> SpatioTemporalResBlock {
             let t = name + ".temporal_res_block", teps = TemporalDecoderConfig.temporalEpsilon
