@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
         .target(name: "TestSupport", dependencies: ["Checkpoints", "TensorCore"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v5]

@@ -66,11 +66,16 @@ public struct Checkpoint: Sendable {
                 path: file.path,
                 hint: "a bare pickle (legacy torch.save before 1.6, or a plain pickle); re-save it with a current torch or convert it to safetensors")
         }
+        // safetensors before JSON: its first byte is the header length's low byte, which may be '{'.
+        if b.count >= 9, b[8] == UInt8(ascii: "{"), let n = file.uint(at: 0, width: 8), n <= UInt64(b.count - 8) {
+            let (dict, metadata) = try SafeTensors.read(file)
+            return Checkpoint(path: file.path, format: .safetensors, root: .dict(dict.asDict), metadata: metadata)
+        }
         if let first = b.first(where: { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }), first == UInt8(ascii: "{") {
             return try ShardIndex.open(file: file, url: url)
         }
         if b.count >= 9, b[8] == UInt8(ascii: "{") {
-            let (dict, metadata) = try SafeTensors.read(file)
+            let (dict, metadata) = try SafeTensors.read(file)  // throws: header length beyond the file
             return Checkpoint(path: file.path, format: .safetensors, root: .dict(dict.asDict), metadata: metadata)
         }
         throw .unknownFormat(path: file.path, hint: "expected a torch.save zip, a safetensors file or a shard index JSON")

@@ -39,8 +39,8 @@ public struct CaseResult: Sendable {
         let failing = checks.filter { !$0.passed }.count
         let extra = failing > 0 ? " (\(failing) of \(checks.count) checks over tolerance)" : " (\(checks.count) checks)"
         return String(
-            format: "%@ %@ [%@]: max error %.3g <= tol %.3g at %@, ratio %.3f%@", status, name, kind, w.maxError,
-            w.tolerance, w.label, w.ratio, extra)
+            format: "%@ %@ [%@]: max error %.3g %@ tol %.3g at %@, ratio %.3f%@", status, name, kind, w.maxError,
+            w.passed ? "<=" : ">", w.tolerance, w.label, w.ratio, extra)
     }
 }
 

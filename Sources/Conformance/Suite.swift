@@ -24,6 +24,15 @@ public struct ConformanceOptions: Sendable {
     }
 }
 
+extension ConformanceOptions {
+    /// The GEMM engine for these options.
+    func engine() throws(ConformanceError) -> GEMMEngine {
+        do { return try makeGEMMEngine(ComputeOptions(backend: backend, precision: precision)) } catch {
+            throw .model("\(error)")
+        }
+    }
+}
+
 /// The fixture suites skipdit can check (the names used by `skipdit conformance`).
 public enum ConformanceSuite: String, Sendable, CaseIterable {
     case c2v, t2v, vae
@@ -82,7 +91,7 @@ final class C2VRunner: CaseRunner {
         if let e = self.engine {
             engine = e
         } else {
-            engine = try ComputeEngines.make(backend: options.backend, precision: options.precision)
+            engine = try options.engine()
         }
         self.engine = engine
         let m: LatteTransformer

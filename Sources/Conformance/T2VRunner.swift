@@ -37,7 +37,7 @@ final class T2VRunner: CaseRunner {
     /// The transformer, loaded once like sample_t2v.py (base folder + the skip checkpoint's "ema").
     func model() throws(ConformanceError) -> LatteT2VTransformer {
         if let m = transformer { return m }
-        let engine = try ComputeEngines.make(backend: options.backend, precision: options.precision)
+        let engine = try options.engine()
         do {
             let m = try LatteT2VTransformer.load(
                 baseFolder: try modelFile("latte_folder"), skipCheckpoint: try modelFile("skip_checkpoint"), engine: engine)

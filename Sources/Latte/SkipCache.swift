@@ -69,6 +69,13 @@ public struct SkipCacheState: Sendable {
 
     public init(schedule: SkipCacheSchedule) { self.schedule = schedule }
 
+    /// Restores a saved state (a render resuming from its checkpoint).
+    public init(schedule: SkipCacheSchedule, counter: Int, cachedStream: Tensor?) {
+        self.schedule = schedule
+        self.counter = counter
+        self.cachedStream = cachedStream
+    }
+
     /// What the next call at timestep t will be.
     public func mode(at t: Int) -> StepMode {
         if counter % schedule.interval == 0 || cachedStream == nil || t >= schedule.start { return .full }

@@ -1,6 +1,8 @@
 // OpenBLAS, loaded at run time with dlopen so that OPENBLAS_CORETYPE is set before the library
-// reads it. Debian's OpenBLAS 0.3.21 detects AVX-512 Zen CPUs as Haswell (about half speed);
+// reads it. Debian's OpenBLAS 0.3.21 has detected AVX-512 Zen CPUs as Haswell (about half speed);
 // on CPUs with AVX-512 we ask for its SkylakeX kernels unless the user already chose a core type.
+// (Where the CPU also shows avx512_bf16, 0.3.21 picks Cooperlake, whose sgemm kernels are the
+// SkylakeX ones, so forcing SkylakeX costs nothing there.)
 
 import COpenBLAS
 import Foundation

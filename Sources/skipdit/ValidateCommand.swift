@@ -1,11 +1,65 @@
-// skipdit validate — not implemented yet.
+// skipdit validate: checks job files (syntax, keys, types, ranges, model/class, limits, output paths)
+// against the daemon config without rendering; prints `FILE: ok` or the errors, exits 1 if any fail.
 
 import ArgumentParser
+import Foundation
+import Jobs
 
 struct ValidateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "validate", abstract: "Not implemented yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check job files without rendering; errors are printed as file:line:column.")
+
+    @Argument(help: "Job files (YAML).")
+    var jobs: [String] = []
+
+    @Option(
+        name: .long,
+        help:
+            "Daemon config (default: \(DaemonConfig.defaultPath); also checks it). Without a config file only the job format is checked."
+    )
+    var config: String?
 
     func run() async throws {
-        throw ValidationError("skipdit validate is not implemented yet")
+        let configPath = config ?? DaemonConfig.defaultPath
+        var daemonConfig: DaemonConfig?
+        if config != nil || FileManager.default.fileExists(atPath: configPath) {
+            do {
+                daemonConfig = try DaemonConfig.load(contentsOf: URL(fileURLWithPath: configPath), file: configPath)
+                if jobs.isEmpty { print("\(configPath): ok") }
+            } catch {
+                printError(error)
+                throw ExitCode(1)
+            }
+        } else {
+            printError("note: no config at \(configPath); checking the job format only (use --config FILE)")
+        }
+        if jobs.isEmpty && daemonConfig == nil {
+            throw ValidationError("give job files and/or --config FILE")
+        }
+        var failed = 0
+        for path in jobs {
+            let url = URL(fileURLWithPath: path)
+            do {
+                if let daemonConfig {
+                    let plan = try JobFile.validate(url, config: daemonConfig, file: path)
+                    let outputs = plan.videos.map(\.relativePath).joined(separator: ", ")
+                    print(
+                        "\(path): ok (\(plan.model.name), \(plan.videos.count) video\(plan.videos.count == 1 ? "" : "s"): \(outputs))"
+                    )
+                } else {
+                    _ = try JobSpec.load(contentsOf: url, file: path)
+                    print("\(path): ok (format only)")
+                }
+            } catch {
+                failed += 1
+                printError(error)
+            }
+        }
+        if failed > 0 { throw ExitCode(1) }
+    }
+
+    private func printError(_ message: Any) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
     }
 }

@@ -1,0 +1,144 @@
+// One job from plan to files: for each seed, conditioning, the denoise loop (resumable), VAE decode
+// frame by frame, MP4 + poster written atomically; then the result. The daemon's worker and
+// `skipdit render` both run jobs through this.
+
+import Diffusion
+import Foundation
+import Jobs
+import Latte
+import TensorCore
+import VAE
+import VideoIO
+
+/// What a finished job produced.
+public struct JobResult: Sendable {
+    public var videos: [FinishedVideo]
+    /// Seconds per phase, summed over the videos (load, denoise, decode, encode).
+    public var timings: [String: Double]
+}
+
+public final class RenderPipeline: @unchecked Sendable {
+    public let models: ModelCache
+    public var compute: ComputeSettings
+    /// Save the render state every this many sampler steps.
+    public var checkpointEvery: Int
+    public var mp4Options: MP4Options
+
+    public init(models: ModelCache = ModelCache(), compute: ComputeSettings, checkpointEvery: Int = 5, mp4Options: MP4Options = MP4Options()) {
+        self.models = models
+        self.compute = compute
+        self.checkpointEvery = max(1, checkpointEvery)
+        self.mp4Options = mp4Options
+    }
+
+    /// A string identifying everything that determines the latents; a saved state with another
+    /// digest is not resumed.
+    public static func digest(_ plan: RenderPlan) -> String {
+        let cache = plan.cache.map { "\($0)" } ?? "off"
+        let seeds = plan.videos.map { String($0.seed) }.joined(separator: ",")
+        return [
+            "v1", plan.model.name, plan.model.checkpoint.path, plan.sampler.rawValue, String(plan.steps),
+            String(plan.guidance), cache, plan.classIndex.map(String.init) ?? "-", plan.prompt ?? "-", seeds,
+        ].joined(separator: "|")
+    }
+
+    /// Renders every video of `plan`, resuming from `resume` when it belongs to this plan.
+    public func render(plan: RenderPlan, resume: RenderState?, observer: RenderObserver) throws -> JobResult {
+        guard plan.task == .classToVideo else {
+            throw RenderError.unsupported("text-to-video models are not supported yet")
+        }
+        var timings: [String: Double] = [:]
+        let loadStart = Date()
+        observer.progress(RenderProgress(phase: .loading, video: 0, videos: plan.videos.count, step: 0, steps: plan.steps))
+        let model = try models.classToVideo(plan.model, compute: compute)
+        timings["load"] = Date().timeIntervalSince(loadStart)
+        let config = model.transformer.config
+        let pixels = config.latentSize * Int(model.vae.config.upsamplingFactor)
+        guard config.numFrames <= plan.limits.maxFrames else {
+            throw RenderError.unsupported("the model renders \(config.numFrames) frames, above limits.max_frames \(plan.limits.maxFrames)")
+        }
+        guard pixels <= plan.limits.maxResolution else {
+            throw RenderError.unsupported("the model renders \(pixels)x\(pixels), above limits.max_resolution \(plan.limits.maxResolution)")
+        }
+
+        let sampling = ClassToVideoSampling(
+            model: model.transformer, method: plan.sampler == .ddpm ? .ddpm : .ddim, steps: plan.steps,
+            guidance: Float(plan.guidance), classIndex: plan.classIndex,
+            cache: plan.cache.map {
+                SkipCacheSchedule(interval: $0.interval, start: $0.start, stop: $0.stop, stopRule: .below)
+            }, checkpointEvery: checkpointEvery)
+        let digest = Self.digest(plan)
+        var state: RenderState
+        if let resume, resume.planDigest == digest, resume.videoIndex < plan.videos.count {
+            state = resume
+        } else {
+            state = freshState(digest: digest, video: 0, sampling: sampling, plan: plan, finished: [])
+        }
+        let started = Date()
+        let totalSteps = plan.steps * plan.videos.count
+        let stepsDoneAtStart = state.videoIndex * plan.steps + state.iteration
+        while state.videoIndex < plan.videos.count {
+            let video = plan.videos[state.videoIndex]
+            let index = state.videoIndex
+            let latents = try sampling.denoise(seed: video.seed, state: &state, observer: observer) { step in
+                let done = index * plan.steps + step - stepsDoneAtStart
+                let elapsed = Date().timeIntervalSince(started)
+                let eta = done > 0 ? elapsed / Double(done) * Double(totalSteps - index * plan.steps - step) : nil
+                observer.progress(
+                    RenderProgress(phase: .denoising, video: index, videos: plan.videos.count, step: step, steps: plan.steps, etaSeconds: eta))
+            }
+            observer.progress(RenderProgress(phase: .decoding, video: index, videos: plan.videos.count, step: plan.steps, steps: plan.steps))
+            var finished = try write(latents: latents, video: video, plan: plan, vae: model.vae)
+            finished.fullSteps = state.fullSteps
+            finished.cachedSteps = state.cachedSteps
+            finished.timings["denoise"] = state.denoiseSeconds
+            for (k, v) in finished.timings { timings[k, default: 0] += v }
+            let done = state.finishedVideos + [finished]
+            state = freshState(digest: digest, video: index + 1, sampling: sampling, plan: plan, finished: done)
+            if state.videoIndex < plan.videos.count { try observer.save(state) }
+        }
+        observer.progress(RenderProgress(phase: .done, video: plan.videos.count, videos: plan.videos.count, step: plan.steps, steps: plan.steps))
+        return JobResult(videos: state.finishedVideos, timings: timings)
+    }
+
+    private func freshState(digest: String, video: Int, sampling: ClassToVideoSampling, plan: RenderPlan, finished: [FinishedVideo]) -> RenderState {
+        let latents = video < plan.videos.count ? sampling.initialLatents(seed: plan.videos[video].seed) : Tensor(zeros: [1])
+        return RenderState(
+            planDigest: digest, videoIndex: video, iteration: 0, latents: latents, cacheCounter: 0, cachedStream: nil,
+            finishedVideos: finished)
+    }
+
+    /// Decodes (1, F, C, h, w) latents frame by frame into the MP4 (and the poster from the middle frame).
+    private func write(latents: Tensor, video: RenderPlan.Video, plan: RenderPlan, vae: VAEDecoder) throws -> FinishedVideo {
+        let f = latents.shape[1]
+        let z = vae.latentsToZ(latents.reshaped(Array(latents.shape.dropFirst())))
+        let directory = video.url.deletingLastPathComponent()
+        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            throw RenderError.output(path: directory.path, reason: "cannot create the output folder: \(error.localizedDescription)")
+        }
+        var writer: MP4Writer?
+        var decodeSeconds = 0.0, encodeSeconds = 0.0
+        var poster: (rgb: [UInt8], width: Int, height: Int)?
+        var t0 = Date()
+        try vae.decode(z: z) { index, frame in
+            let (h, w) = (frame.shape[1], frame.shape[2])
+            let rgb = FrameConversion.uint8(frame, rounding: .roundHalfUp)
+            let t1 = Date()
+            decodeSeconds += t1.timeIntervalSince(t0)
+            if writer == nil { writer = try MP4Writer(url: video.url, width: w, height: h, fps: plan.fps, options: mp4Options) }
+            try writer?.append(rgb: rgb)
+            if index == f / 2 { poster = (rgb, w, h) }
+            t0 = Date()
+            encodeSeconds += t0.timeIntervalSince(t1)
+        }
+        let t2 = Date()
+        try writer?.finish()
+        let posterURL = PosterWriter.posterURL(forVideo: video.url)
+        if let poster { try PosterWriter.writePNG(rgb: poster.rgb, width: poster.width, height: poster.height, to: posterURL) }
+        encodeSeconds += Date().timeIntervalSince(t2)
+        let posterPath = (video.relativePath as NSString).deletingPathExtension + ".png"
+        return FinishedVideo(
+            seed: video.seed, path: video.relativePath, poster: posterPath, sha256: try SHA256.hex(fileAt: video.url),
+            fullSteps: 0, cachedSteps: 0, timings: ["decode": decodeSeconds, "encode": encodeSeconds])
+    }
+}

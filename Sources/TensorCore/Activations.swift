@@ -1,0 +1,104 @@
+// Pointwise activations: GELU (tanh approximation and erf-exact), SiLU, sigmoid, and T5's gated
+// GELU gelu_tanh(a) ⊙ b. Vectorised 8 floats at a time with VectorMath.
+
+/// Activation kernels. Pointer variants may run in place (x == y).
+public enum Activation {
+    // MARK: Tensor level
+
+    /// GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    public static func geluTanh(_ x: Tensor) -> Tensor { mapTensor(x) { geluTanh($0, count: $1, into: $2) } }
+    /// GELU, exact: 0.5·x·(1 + erf(x/√2)).
+    public static func geluErf(_ x: Tensor) -> Tensor { mapTensor(x) { geluErf($0, count: $1, into: $2) } }
+    /// SiLU: x·sigmoid(x).
+    public static func silu(_ x: Tensor) -> Tensor { mapTensor(x) { silu($0, count: $1, into: $2) } }
+    /// Logistic sigmoid 1/(1 + e^−x).
+    public static func sigmoid(_ x: Tensor) -> Tensor { mapTensor(x) { sigmoid($0, count: $1, into: $2) } }
+
+    /// T5 gated GELU: geluTanh(a) ⊙ b, same shapes.
+    public static func gatedGELU(_ a: Tensor, _ b: Tensor) -> Tensor {
+        precondition(a.shape == b.shape, "gatedGELU: shapes \(a.shape) and \(b.shape) differ")
+        var y = Tensor(zeros: a.shape)
+        let yp = y.mutablePointer()
+        withExtendedLifetime((a, b)) { gatedGELU(a.pointer, b.pointer, count: a.count, into: yp) }
+        return y
+    }
+
+    // MARK: Pointer level
+
+    /// y = geluTanh(x), computed as x·sigmoid(2·√(2/π)·(x + 0.044715·x³)) (no cancellation).
+    public static func geluTanh(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        map(x, count, y) { geluTanhVector($0) }
+    }
+
+    /// y = geluErf(x), computed as x·erfc(−x/√2)/2.
+    public static func geluErf(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        map(x, count, y) { v in v * 0.5 * VectorMath.erfc(v * -0.707_106_781_186_547_5) }
+    }
+
+    /// y = x·sigmoid(x).
+    public static func silu(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        map(x, count, y) { v in v * VectorMath.sigmoid(v) }
+    }
+
+    /// y = 1/(1 + e^−x).
+    public static func sigmoid(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
+        map(x, count, y) { VectorMath.sigmoid($0) }
+    }
+
+    /// y = geluTanh(a) ⊙ b (y may alias a or b).
+    public static func gatedGELU(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>
+    ) {
+        Elementwise.parallelChunks(count) { lo, hi in
+            let n = hi - lo, ap = a + lo, bp = b + lo, yp = y + lo
+            var i = 0
+            while i + 8 <= n {
+                store8(geluTanhVector(load8(ap + i)) * load8(bp + i), yp + i)
+                i += 8
+            }
+            if i < n {
+                var va = SIMD8<Float>(), vb = SIMD8<Float>()
+                for j in i..<n { va[j - i] = ap[j]; vb[j - i] = bp[j] }
+                let out = geluTanhVector(va) * vb
+                for j in i..<n { yp[j] = out[j - i] }
+            }
+        }
+    }
+
+    // MARK: Internals
+
+    @inline(__always)
+    static func geluTanhVector(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        // 0.5·x·(1 + tanh(u)) = x·sigmoid(2u), u = √(2/π)·(x + 0.044715·x³).
+        let u2 = v * (1.595_769_121_605_730_7 + 0.071_354_816_272_923_1 * (v * v))
+        return v * VectorMath.sigmoid(u2)
+    }
+
+    /// Applies a vector function to count floats, parallel over chunks; the tail is zero-padded.
+    @inline(__always)
+    static func map(
+        _ x: UnsafePointer<Float>, _ count: Int, _ y: UnsafeMutablePointer<Float>,
+        _ f: (SIMD8<Float>) -> SIMD8<Float>
+    ) {
+        Elementwise.parallelChunks(count) { lo, hi in
+            let n = hi - lo, xp = x + lo, yp = y + lo
+            var i = 0
+            while i + 8 <= n { store8(f(load8(xp + i)), yp + i); i += 8 }
+            if i < n {
+                var v = SIMD8<Float>()
+                for j in i..<n { v[j - i] = xp[j] }
+                let out = f(v)
+                for j in i..<n { yp[j] = out[j - i] }
+            }
+        }
+    }
+
+    static func mapTensor(
+        _ x: Tensor, _ body: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>) -> Void
+    ) -> Tensor {
+        var y = Tensor(zeros: x.shape)
+        let yp = y.mutablePointer()
+        withExtendedLifetime(x) { body(x.pointer, x.count, yp) }
+        return y
+    }
+}
