@@ -18,7 +18,7 @@ struct VAERunner: CaseRunner {
     func run(case c: ManifestNode, kind: String) throws(ConformanceError) -> [Check] {
         guard kind == "decode" else { throw .unsupportedCase(name: (try? c["name"].string) ?? c.path, kind: kind) }
         let tolerances = try VAETolerances(fixtures.manifest, precision: options.precision)
-        let engine = try makeEngine(options)
+        let engine = try options.engine()
         let variantName = try c["model_variant"].string
         let variant = try fixtures.manifest["model_variants"][variantName]
         let folder = fixtures.file(try variant["dir"].string)
@@ -72,7 +72,7 @@ struct VAETemporalRunner: CaseRunner {
     func run(case c: ManifestNode, kind: String) throws(ConformanceError) -> [Check] {
         guard Self.kinds.contains(kind) else { throw .unsupportedCase(name: (try? c["name"].string) ?? c.path, kind: kind) }
         let tolerances = try VAETolerances(fixtures.manifest, precision: options.precision)
-        let engine = try makeEngine(options)
+        let engine = try options.engine()
         let model = try fixtures.manifest["model"]
         let folder = fixtures.file(try model["dir"].string)
         let decoder: TemporalVAEDecoder
@@ -127,14 +127,6 @@ struct VAETemporalRunner: CaseRunner {
 }
 
 // MARK: - Shared pieces
-
-/// The GEMM engine a run asks for.
-func makeEngine(_ options: ConformanceOptions) throws(ConformanceError) -> GEMMEngine {
-    guard options.precision == .fp32, options.backend != .onednn else {
-        throw .model("backend \(options.backend.rawValue) / \(options.precision.rawValue) is not available in this build")
-    }
-    do { return try OpenBLASEngine() } catch { throw .model("\(error)") }
-}
 
 /// The weights of a model variant: the first word of its "weights" entry, inside its folder.
 func weightsURL(_ variant: ManifestNode, folder: URL) throws(ConformanceError) -> URL {
