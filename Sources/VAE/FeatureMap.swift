@@ -65,7 +65,8 @@ final class FeatureMap {
     let width: Int
     let channels: Int
     private let buffer: BufferPool.Buffer
-    private let pool: BufferPool
+    /// Where the map's memory comes from; layers take their scratch from it too.
+    let pool: BufferPool
     /// Padded pixel (0, 0), the top-left border pixel; a guard pixel precedes it.
     let origin: UnsafeMutablePointer<Float>
 

@@ -16,7 +16,6 @@ final class SpatialAttention {
     private let out: PreparedWeight
     private let outBias: Tensor
     private let engine: GEMMEngine
-    private let pool = BufferPool()
 
     /// Query rows per score band.
     static let queryBand = 1024
@@ -43,10 +42,10 @@ final class SpatialAttention {
         let c = channels, w = x.width, t = x.height * x.width
         let scale = 1 / Float(c).squareRoot()
         let k = norm.coefficients(over: [x])
-        let tokens = pool.take(count: t * c), qkvBuf = pool.take(count: t * 3 * c)
+        let tokens = x.pool.take(count: t * c), qkvBuf = x.pool.take(count: t * 3 * c)
         let band = min(t, Self.queryBand)
-        let scores = pool.take(count: band * t)
-        defer { [tokens, qkvBuf, scores].forEach(pool.give) }
+        let scores = x.pool.take(count: band * t)
+        defer { [tokens, qkvBuf, scores].forEach(x.pool.give) }
         // Normalised tokens (T, C): the interior rows, packed.
         let normed = x.make(height: x.height, width: x.width, channels: c)
         GroupNorm.apply(k, x, into: normed, silu: false)

@@ -18,7 +18,6 @@ final class WinogradConv3x3 {
     private let transformed: [PreparedWeight]
     private let bias: Tensor
     private let engine: GEMMEngine
-    private let pool = BufferPool()
 
     /// Bound on the transformed-input plus product scratch per band.
     static let bandBytes = 32 << 20
@@ -66,10 +65,10 @@ final class WinogradConv3x3 {
         let tilesWide = input.width / 2, tilesHigh = input.height / 2
         let bandTileRows = max(1, min(tilesHigh, Self.bandBytes / (16 * (ci + co) * 4 * tilesWide)))
         let maxTiles = bandTileRows * tilesWide
-        let vBuffer = pool.take(count: 16 * maxTiles * ci), mBuffer = pool.take(count: 16 * maxTiles * co)
+        let vBuffer = input.pool.take(count: 16 * maxTiles * ci), mBuffer = input.pool.take(count: 16 * maxTiles * co)
         defer {
-            pool.give(vBuffer)
-            pool.give(mBuffer)
+            input.pool.give(vBuffer)
+            input.pool.give(mBuffer)
         }
         let v = vBuffer.pointer, m = mBuffer.pointer
         withExtendedLifetime(bias) {
