@@ -9,6 +9,13 @@
 // temporal conv has their neighbours.
 //
 // Shapes: z (F, C_lat, h, w) -> frames (3, h·2^(L−1), w·2^(L−1)) RGB, not clamped.
+//
+// Memory: a call holds two chunk-sized buffers at the current block width (the spatial outputs and
+// the first temporal conv's outputs) plus per-frame scratch: about 3.5 GiB for 14 frames at
+// 512x512 in fp32 (spec §12), a quarter of that at 256x256.
+//
+// Deviation: a one-frame video (F = 1) is decoded as one call with num_frames = 1 (centre
+// temporal tap only, statistics over one frame); the official pipeline raises a TypeError there.
 
 import Foundation
 import TensorCore
