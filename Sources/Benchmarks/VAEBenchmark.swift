@@ -1,7 +1,8 @@
 // `bench vae`: seconds per decoded frame of the full-size sd-vae-ft-ema decoder (random weights,
 // spec vae-decoder.md §2) at 256x256 and 512x512, per backend and precision, with GFLOP/s from the
 // analytic FLOP count (622 and 2,515 GFLOP per frame, spec §7). A clip mode decodes F frames in a
-// stream, as a render does, and records the peak resident memory of the decode.
+// stream, as a render does, and records the peak resident memory of the decode. The temporal mode
+// does the same for the SVD temporal decoder (754 and 3,043 GFLOP per frame, in chunks of 14).
 
 import Foundation
 import TensorCore
@@ -20,8 +21,36 @@ public struct VAEBenchmark {
     /// result's seconds are per frame) and report its peak RSS.
     public var frames = 1
     public var config = AutoencoderKLConfig.sdVAEFtEMA
+    /// Measure the temporal (SVD) decoder instead, decoding `frames` frames in chunks of 14.
+    public var temporal = false
+    public var temporalConfig = TemporalDecoderConfig.svd
 
     public init() {}
+
+    /// FLOPs of decoding one frame with the temporal decoder (spec vae-temporal-decoder.md §11):
+    /// the spatial network plus two (3,1,1) temporal convs per resnet and time_conv_out.
+    public static func temporalFlops(config: TemporalDecoderConfig, latentHeight h: Int, latentWidth w: Int) -> Double {
+        func conv(_ ci: Int, _ co: Int, _ k: Int, _ pixels: Int) -> Double { 2 * Double(ci * co * k * k) * Double(pixels) }
+        func resnet(_ ci: Int, _ co: Int, _ pixels: Int) -> Double {
+            conv(ci, co, 3, pixels) + conv(co, co, 3, pixels) + (ci != co ? conv(ci, co, 1, pixels) : 0) + 2 * conv(co, co * 3, 1, pixels)
+        }
+        let rev = Array(config.blockOutChannels.reversed()), top = rev[0], lpb = config.layersPerBlock
+        var total = conv(config.latentChannels, top, 3, h * w) + resnet(top, top, h * w)
+        if lpb >= 2 {
+            let t = Double(h * w), c = Double(top)
+            total += 8 * t * c * c + 4 * t * t * c + resnet(top, top, h * w)
+        }
+        var pixels = h * w
+        for (i, co) in rev.enumerated() {
+            for j in 0...lpb { total += resnet(j == 0 ? rev[max(i - 1, 0)] : co, co, pixels) }
+            if i < rev.count - 1 {
+                pixels *= 4
+                total += conv(co, co, 3, pixels)
+            }
+        }
+        let out = config.outChannels
+        return total + conv(config.blockOutChannels[0], out, 3, pixels) + conv(out, out * 3, 1, pixels)
+    }
 
     /// FLOPs (2 per multiply-add, as torch.utils.flop_counter counts) of decoding one frame from an
     /// h x w latent: convolutions, attention projections and the attention's two products.
@@ -50,34 +79,46 @@ public struct VAEBenchmark {
 
     /// Runs every configuration at every size; runs of the configurations are interleaved.
     public func run(report: (BenchmarkResult) -> Void = { _ in }) throws(BenchmarkError) -> [BenchmarkResult] {
-        let factor = config.upsamplingFactor
+        let factor = temporal ? temporalConfig.upsamplingFactor : config.upsamplingFactor
         for s in sizes where s <= 0 || s % factor != 0 {
             throw .engine("size \(s) is not a positive multiple of the upsampling factor \(factor)")
         }
-        var decoders: [(VAEDecoder, GEMMEngine, GEMMEngineInfo?)] = []
+        /// Decodes z (F, C, h, w) in a stream, dropping the frames.
+        var decoders: [((Tensor) -> Void, GEMMEngine, GEMMEngineInfo?)] = []
         for (backend, precision) in configurations {
             do {
                 let e = try makeGEMMEngine(ComputeOptions(backend: backend, precision: precision, threads: threads))
-                decoders.append((try VAEDecoder.random(config: config, engine: e, seed: 1), e, (e as? GEMMEngineDescribing)?.info))
+                let decode: (Tensor) -> Void
+                if temporal {
+                    let d = try TemporalVAEDecoder.random(config: temporalConfig, engine: e, seed: 1)
+                    decode = { z in d.decode(z: z) { _, _ in } }
+                } else {
+                    let d = try VAEDecoder.random(config: config, engine: e, seed: 1)
+                    decode = { z in d.decode(z: z) { _, _ in } }
+                }
+                decoders.append((decode, e, (e as? GEMMEngineDescribing)?.info))
             } catch {
                 throw .engine("\(error)")
             }
         }
+        let latentChannels = temporal ? temporalConfig.latentChannels : config.latentChannels
         var results: [BenchmarkResult] = []
         for size in sizes {
             let lat = size / factor
-            var z = Tensor(zeros: [frames, config.latentChannels, lat, lat])
+            var z = Tensor(zeros: [frames, latentChannels, lat, lat])
             z.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = Float(sin(Double(i) * 0.618)) * 4 } }
             var peaks = [Int](repeating: 0, count: decoders.count), baselines = peaks
             let timings = benchmark.measureInterleaved(count: decoders.count) { i in
                 let before = MemoryUsage.resetPeak()
-                decoders[i].0.decode(z: z) { _, _ in }
+                decoders[i].0(z)
                 peaks[i] = max(peaks[i], MemoryUsage.peakBytes - before)
                 baselines[i] = before
             }
-            let flops = Self.flops(config: config, latentHeight: lat, latentWidth: lat)
-            for ((decoder, engine, info), (i, timing)) in zip(decoders, timings.enumerated()) {
-                _ = decoder
+            let flops =
+                temporal
+                ? Self.temporalFlops(config: temporalConfig, latentHeight: lat, latentWidth: lat)
+                : Self.flops(config: config, latentHeight: lat, latentWidth: lat)
+            for ((_, engine, info), (i, timing)) in zip(decoders, timings.enumerated()) {
                 let perFrame = Timing(samples: timing.samples.map { $0 / Double(frames) })
                 var notes = info?.notes ?? []
                 notes.append(
@@ -86,7 +127,7 @@ public struct VAEBenchmark {
                         engine.backend.rawValue, engine.precision.rawValue, size, size, frames,
                         Double(peaks[i]) / 1_048_576, Double(baselines[i]) / 1_048_576))
                 let r = BenchmarkResult(
-                    name: frames > 1 ? "vae-clip" : "vae", backend: engine.backend.rawValue, precision: engine.precision.rawValue,
+                    name: (temporal ? "vae-temporal" : "vae") + (frames > 1 ? "-clip" : ""), backend: engine.backend.rawValue, precision: engine.precision.rawValue,
                     shape: "\(size)x\(size)" + (frames > 1 ? " x\(frames)" : ""), timing: perFrame, flops: flops,
                     threads: info?.threads ?? Parallel.threadCount, library: info?.library, notes: notes)
                 results.append(r)

@@ -25,16 +25,19 @@ final class BufferPool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [Buffer] = []
 
-    /// A buffer of at least `count` floats (contents undefined): the smallest idle one that fits.
+    /// A buffer of at least `count` floats (contents undefined): the smallest idle one that fits
+    /// without wasting more than half of it. When none does, idle buffers too small for this
+    /// request are freed first (they are left over from a finer level), so idle memory stays bounded.
     func take(count: Int) -> Buffer {
         lock.lock()
         defer { lock.unlock() }
         var best: Int?
-        for (i, b) in idle.enumerated() where b.capacity >= count {
+        for (i, b) in idle.enumerated() where b.capacity >= count && b.capacity <= 2 * count {
             if let j = best, idle[j].capacity <= b.capacity { continue }
             best = i
         }
         if let best { return idle.remove(at: best) }
+        idle.removeAll { $0.capacity < count }
         return Buffer(capacity: count)
     }
 

@@ -1,6 +1,6 @@
 // skipdit bench vae — seconds and GFLOP/s per decoded frame of the full-size sd-vae-ft-ema decoder
 // (random weights) at 256x256 and 512x512, per backend and precision; --frames N decodes a
-// streamed clip instead and reports its peak RSS.
+// streamed clip instead and reports its peak RSS; --temporal measures the SVD temporal decoder.
 
 import ArgumentParser
 import Benchmarks
@@ -33,6 +33,9 @@ struct BenchVAECommand: AsyncParsableCommand {
     @Option(help: "Frames per run: 1 times single frames; more decodes a streamed clip and reports its peak RSS.")
     var frames = 1
 
+    @Flag(help: "Measure the temporal (SVD) decoder instead (754 / 3,043 GFLOP per frame; chunks of 14).")
+    var temporal = false
+
     @OptionGroup var common: BenchCommonOptions
 
     var configurations: [(Backend, Precision)] {
@@ -60,6 +63,7 @@ struct BenchVAECommand: AsyncParsableCommand {
         bench.benchmark = common.benchmark
         bench.threads = common.threads
         bench.frames = frames
+        bench.temporal = temporal
         let results = try bench.run(report: common.emit)
         common.finish(results)
     }
