@@ -9,7 +9,7 @@ import TensorCore
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: GEMM GFLOP/s per backend and precision.",
-        subcommands: [BenchGEMMCommand.self, BenchVAECommand.self])
+        subcommands: [BenchGEMMCommand.self, BenchForwardCommand.self])
 }
 
 /// Options every bench subcommand shares.
