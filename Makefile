@@ -15,9 +15,11 @@ deps:
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS) --product skipdit
 
+# The test process loads libgomp before main: choose OpenMP's passive wait policy here (the
+# skipdit binary does it itself, see Sources/TensorCore/OpenMPWaitPolicy.swift).
 test: deps
 	$(SWIFT) build $(BUILD_FLAGS) --build-tests
-	$(SWIFT) test $(BUILD_FLAGS) --skip-build
+	OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(SWIFT) test $(BUILD_FLAGS) --skip-build
 
 demo: build
 	scripts/demo
@@ -36,21 +38,41 @@ format:
 clean:
 	rm -rf .build
 
-# Installs the binary, the shipped config, the systemd unit and the spool layout.
-# Respects PREFIX and DESTDIR (packaging). The unit expects /usr/local/bin; with another PREFIX
-# the installed unit's ExecStart is rewritten to match.
+# Installs the binary, the shipped config and example jobs, the systemd unit and the spool layout.
+# Respects PREFIX and DESTDIR (packaging): `make install DESTDIR=/tmp/pkg PREFIX=/usr`. The unit goes to
+# $(UNITDIR) (systemd searches /usr/local/lib/systemd/system and /usr/lib/systemd/system) with its
+# ExecStart rewritten for PREFIX and SYSCONFDIR. The spool's folders are setgid and group-writable, so
+# members of the `skipdit` group can submit, cancel and inspect jobs. Run as root without DESTDIR, it
+# also creates the `skipdit` system user and group, hands them the spool and state directories, and
+# reloads systemd.
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SPOOLDIR ?= /var/spool/skipdit
+STATEDIR ?= /var/lib/skipdit
+
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/skipdit/jobs $(DESTDIR)/lib/systemd/system
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/skipdit/jobs $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(PREFIX)/share/doc/skipdit
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/skipdit
-	test -e $(DESTDIR)/etc/skipdit/skipdit.yaml || install -m 0644 etc/skipdit/skipdit.yaml $(DESTDIR)/etc/skipdit/skipdit.yaml
-	install -m 0644 etc/skipdit/jobs/*.yaml $(DESTDIR)/etc/skipdit/jobs/
-	sed 's|/usr/local/bin/skipdit|$(PREFIX)/bin/skipdit|' systemd/skipdit.service > $(DESTDIR)/lib/systemd/system/skipdit.service
-	chmod 0644 $(DESTDIR)/lib/systemd/system/skipdit.service
-	install -d -m 0750 $(DESTDIR)/var/spool/skipdit $(DESTDIR)/var/spool/skipdit/incoming \
-		$(DESTDIR)/var/spool/skipdit/processing $(DESTDIR)/var/spool/skipdit/done $(DESTDIR)/var/spool/skipdit/failed \
-		$(DESTDIR)/var/lib/skipdit $(DESTDIR)/var/lib/skipdit/videos $(DESTDIR)/var/lib/skipdit/models
+	test -e $(DESTDIR)$(SYSCONFDIR)/skipdit/skipdit.yaml || \
+		install -m 0644 etc/skipdit/skipdit.yaml $(DESTDIR)$(SYSCONFDIR)/skipdit/skipdit.yaml
+	install -m 0644 etc/skipdit/jobs/*.yaml $(DESTDIR)$(SYSCONFDIR)/skipdit/jobs/
+	if [ -f README.md ]; then install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/skipdit/README.md; fi
+	sed -e 's|/usr/local/bin/skipdit|$(PREFIX)/bin/skipdit|' \
+		-e 's|/etc/skipdit/skipdit.yaml|$(SYSCONFDIR)/skipdit/skipdit.yaml|' \
+		-e 's|/usr/local/share/doc/skipdit|$(PREFIX)/share/doc/skipdit|' \
+		-e 's|/var/spool/skipdit|$(SPOOLDIR)|g' \
+		systemd/skipdit.service > $(DESTDIR)$(UNITDIR)/skipdit.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/skipdit.service
+	install -d -m 2750 $(DESTDIR)$(SPOOLDIR)
+	install -d -m 2770 $(DESTDIR)$(SPOOLDIR)/incoming $(DESTDIR)$(SPOOLDIR)/processing $(DESTDIR)$(SPOOLDIR)/done \
+		$(DESTDIR)$(SPOOLDIR)/failed
+	install -d -m 0750 $(DESTDIR)$(STATEDIR) $(DESTDIR)$(STATEDIR)/videos $(DESTDIR)$(STATEDIR)/models
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
-		getent passwd skipdit >/dev/null || useradd --system --home-dir /var/lib/skipdit --shell /usr/sbin/nologin skipdit; \
-		chown -R skipdit:skipdit /var/spool/skipdit /var/lib/skipdit; \
-		systemctl daemon-reload 2>/dev/null || true; \
+		getent group skipdit >/dev/null || groupadd --system skipdit; \
+		getent passwd skipdit >/dev/null || useradd --system --gid skipdit --home-dir $(STATEDIR) \
+			--shell /usr/sbin/nologin --comment "skipdit render daemon" skipdit; \
+		chown -R skipdit:skipdit $(SPOOLDIR) $(STATEDIR); \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+		echo "installed; add users who submit jobs to the skipdit group, then: systemctl enable --now skipdit"; \
 	fi

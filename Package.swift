@@ -21,7 +21,7 @@ let package = Package(
     targets: [
         // System-library shims: module maps plus static-inline helpers for C macros.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
-        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .target(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(
             name: "CFFmpeg", path: "Sources/CFFmpeg",
             pkgConfig: "libavformat libavcodec libswscale libavutil"),
@@ -74,10 +74,12 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Conformance", "TestSupport"]),
         .testTarget(name: "LatteTests", dependencies: ["Latte", "Conformance", "TestSupport"]),
         .testTarget(name: "VAETests", dependencies: ["VAE", "Conformance", "TestSupport"]),
+        .testTarget(name: "TextEncoderTests", dependencies: ["TextEncoder", "Conformance", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["TestSupport"]),
         .target(name: "TestSupport", dependencies: ["Checkpoints", "TensorCore"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v5]

@@ -38,7 +38,8 @@ enum C2VDiffusionCases {
             let d: RespacedDiffusion
             do { d = try RespacedDiffusion(steps: n) } catch { throw .model("\(error)") }
             let expectedMap = try set["timestep_map"].ints
-            let mapErrors = zip(d.timestepMap, expectedMap).filter { $0 != $1 }.count
+            let mapErrors =
+                zip(d.timestepMap, expectedMap).filter { $0 != $1 }.count
                 + abs(d.timestepMap.count - expectedMap.count)
             checks.append(Check(label: "n=\(n) timestep_map", maxError: Double(mapErrors), tolerance: 0))
             let coefficientsFile = try set["coefficients_file"].string
@@ -60,7 +61,8 @@ enum C2VDiffusionCases {
                     worst = max(worst, abs(ours[k] - e))
                     scale = max(scale, abs(e))
                 }
-                checks.append(Check(label: "n=\(n) \(name)", maxError: worst, tolerance: scheduleRelativeTolerance * scale))
+                checks.append(
+                    Check(label: "n=\(n) \(name)", maxError: worst, tolerance: scheduleRelativeTolerance * scale))
             }
         }
         return checks
@@ -95,17 +97,25 @@ enum C2VDiffusionCases {
             }
             guard let d = diffusions[n] else { continue }
             let modelTimestep = try entry["model_timestep"].int
-            checks.append(Check(label: "entry \(e) model timestep", maxError: Double(abs(d.timestepMap[k] - modelTimestep)), tolerance: 0))
+            checks.append(
+                Check(
+                    label: "entry \(e) model timestep", maxError: Double(abs(d.timestepMap[k] - modelTimestep)),
+                    tolerance: 0))
             let x = Tensor(shape: xShape, values: Array(xAll[e * xCount..<(e + 1) * xCount]))
             let out = Tensor(shape: outShape, values: Array(outAll[e * outCount..<(e + 1) * outCount]))
             let noise = Tensor(shape: xShape, values: Array(noiseAll[e * xCount..<(e + 1) * xCount]))
             let r = Sampler(method: method, diffusion: d).step(x: x, modelOutput: out, k: k, noise: noise)
-            let got: [String: Tensor] = ["mean": r.mean, "log_variance": r.logVariance, "pred_xstart": r.predXstart, "sample": r.sample]
+            let got: [String: Tensor] = [
+                "mean": r.mean, "log_variance": r.logVariance, "pred_xstart": r.predXstart, "sample": r.sample,
+            ]
             for name in names {
                 guard let exp = wanted[name], let g = got[name] else { continue }
                 let slice = Array(exp[e * xCount..<(e + 1) * xCount])
                 let scale = slice.reduce(0) { max($0, Double(abs($1))) }
-                checks.append(Check(label: "entry \(e) (\(method) n=\(n) k=\(k)) \(name)", maxError: maxAbsDifference(g, slice), tolerance: max(atol, rtol * scale)))
+                checks.append(
+                    Check(
+                        label: "entry \(e) (\(method) n=\(n) k=\(k)) \(name)", maxError: maxAbsDifference(g, slice),
+                        tolerance: max(atol, rtol * scale)))
             }
         }
         return checks

@@ -4,6 +4,7 @@ import Checkpoints
 import Foundation
 import Latte
 import TensorCore
+import VAE
 
 enum C2VFeatureCases {
     static func timestepFeatures(_ c: ManifestNode, fixtures: FixtureDirectory) throws(ConformanceError) -> [Check] {
@@ -22,7 +23,24 @@ enum C2VFeatureCases {
         let tableDiff = zip(ours, table).map { abs(Double($0) - Double($1)) }.max() ?? .infinity
         checks.append(Check(label: "frequency table", maxError: tableDiff, tolerance: 0))
         let features = SinusoidalFeatures.timestep(t, dim: expected.shape[1])
-        checks.append(Check(label: "features", maxError: maxAbsDifference(features, expected.floats()), tolerance: atol))
+        checks.append(
+            Check(label: "features", maxError: maxAbsDifference(features, expected.floats()), tolerance: atol))
         return checks
+    }
+}
+
+extension C2VFeatureCases {
+    /// "postprocess": decoded frames (F, 3, H, W) -> uint8 (F, H, W, 3), exactly (round half up).
+    static func toUInt8(_ c: ManifestNode, fixtures: FixtureDirectory) throws(ConformanceError) -> [Check] {
+        let decoded = try fixtures.tensor(c["inputs"]["decoded"])
+        let expectedNode = try c["expected"]["frames"]
+        let expected = try fixtures.array(expectedNode)
+        guard let wanted = expected.uint8s(), decoded.rank == 4, decoded.shape[1] == 3 else {
+            throw .fixture(path: expectedNode.path, reason: "expected uint8 frames for (F, 3, H, W) input")
+        }
+        let got = FrameConversion.uint8Video(decoded, rounding: .roundHalfUp)
+        guard got.count == wanted.count else { throw .fixture(path: expectedNode.path, reason: "size mismatch") }
+        let worst = zip(got, wanted).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        return [Check(label: "frames", maxError: Double(worst), tolerance: try c["tolerance"]["atol"].double)]
     }
 }

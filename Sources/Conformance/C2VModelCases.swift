@@ -43,7 +43,8 @@ struct C2VModelCases {
         var noCache: SkipCacheState? = nil
         let out: Tensor
         if cfg {
-            out = Self.forwardWithCFG(m, x, timesteps: t, labels: y, scale: Float(try c["cfg_scale"].double), cache: &noCache)
+            out = Self.forwardWithCFG(
+                m, x, timesteps: t, labels: y, scale: Float(try c["cfg_scale"].double), cache: &noCache)
         } else {
             out = m.forward(x, timesteps: t, labels: y, cache: &noCache) { traces[$0] = $1 }
         }
@@ -66,7 +67,9 @@ struct C2VModelCases {
     }
 
     private static func modeCheck(_ label: String, _ got: StepMode, _ expected: String) -> Check {
-        Check(label: "\(label) mode \(got.rawValue) vs \(expected)", maxError: expected.hasPrefix(got.rawValue) ? 0 : 1, tolerance: 0)
+        Check(
+            label: "\(label) mode \(got.rawValue) vs \(expected)", maxError: expected.hasPrefix(got.rawValue) ? 0 : 1,
+            tolerance: 0)
     }
 
     func cacheSequence(_ c: ManifestNode) throws(ConformanceError) -> [Check] {
@@ -83,9 +86,13 @@ struct C2VModelCases {
         for (k, t) in ts.enumerated() {
             let x = slice(xs, k)
             let b = x.shape[0]
-            if let mode = state?.mode(at: t), k < modes.count { checks.append(Self.modeCheck("call \(k)", mode, modes[k])) }
+            if let mode = state?.mode(at: t), k < modes.count {
+                checks.append(Self.modeCheck("call \(k)", mode, modes[k]))
+            }
             if let scale {
-                outs.append(Self.forwardWithCFG(m, x, timesteps: Array(repeating: t, count: b), labels: y, scale: scale, cache: &state))
+                outs.append(
+                    Self.forwardWithCFG(
+                        m, x, timesteps: Array(repeating: t, count: b), labels: y, scale: scale, cache: &state))
             } else {
                 outs.append(m.forward(x, timesteps: Array(repeating: t, count: b), labels: y, cache: &state))
             }
@@ -131,7 +138,9 @@ struct C2VModelCases {
                     }
                     let t = Array(repeating: step.timestep, count: useCFG ? 2 * b : b)
                     if useCFG {
-                        let out = Self.forwardWithCFG(m, ClassifierFreeGuidance.doubled(x), timesteps: t, labels: labels, scale: scale, cache: &state)
+                        let out = Self.forwardWithCFG(
+                            m, ClassifierFreeGuidance.doubled(x), timesteps: t, labels: labels, scale: scale,
+                            cache: &state)
                         return ClassifierFreeGuidance.conditionalHalf(out)
                     }
                     return m.forward(x, timesteps: t, labels: labels, cache: &state)

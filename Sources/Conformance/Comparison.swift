@@ -6,18 +6,23 @@ import TensorCore
 
 extension FixtureDirectory {
     /// Checks `got` against expected entry `node` (a whole tensor, tolerance.atol).
-    func check(_ label: String, _ got: Tensor, against node: ManifestNode, level: ToleranceLevel) throws(ConformanceError) -> Check {
+    func check(_ label: String, _ got: Tensor, against node: ManifestNode, level: ToleranceLevel)
+        throws(ConformanceError) -> Check
+    {
         let expected = try array(node)
         guard expected.count == got.count else {
             throw .fixture(path: node.path, reason: "\(expected.shape) expected, computed \(got.shape)")
         }
         let tol = try tolerance(of: node, level: level)
-        return Check(label: label, maxError: maxAbsDifference(got, expected.floats()), tolerance: try tol["atol"].double)
+        return Check(
+            label: label, maxError: maxAbsDifference(got, expected.floats()), tolerance: try tol["atol"].double)
     }
 
     /// Checks a sequence of per-step tensors against a stacked expected array (steps first), with
     /// atol_per_step[k] (or one atol for all steps).
-    func checkSteps(_ label: String, _ got: [Tensor], against node: ManifestNode, level: ToleranceLevel) throws(ConformanceError) -> [Check] {
+    func checkSteps(_ label: String, _ got: [Tensor], against node: ManifestNode, level: ToleranceLevel)
+        throws(ConformanceError) -> [Check]
+    {
         let expected = try array(node)
         guard let steps = expected.shape.first, steps == got.count else {
             throw .fixture(path: node.path, reason: "\(expected.shape) expected, computed \(got.count) steps")
@@ -33,7 +38,8 @@ extension FixtureDirectory {
                 throw .fixture(path: node.path, reason: "step \(k): \(per) values expected, computed \(g.shape)")
             }
             let e = Array(values[k * per..<(k + 1) * per])
-            checks.append(Check(label: "\(label)[\(k)]", maxError: maxAbsDifference(g, e), tolerance: perStep?[k] ?? atol))
+            checks.append(
+                Check(label: "\(label)[\(k)]", maxError: maxAbsDifference(g, e), tolerance: perStep?[k] ?? atol))
         }
         return checks
     }

@@ -21,7 +21,9 @@ public struct FixtureDirectory: Sendable {
         let file = url.appendingPathComponent("manifest.json")
         let data: Data
         do { data = try Data(contentsOf: file) } catch {
-            throw .fixture(path: file.path, reason: "cannot read (\(error.localizedDescription)); hint: pass a golden fixture directory")
+            throw .fixture(
+                path: file.path,
+                reason: "cannot read (\(error.localizedDescription)); hint: pass a golden fixture directory")
         }
         do {
             manifest = ManifestNode(try JSONDecoder().decode(JSONValue.self, from: data), path: "manifest")

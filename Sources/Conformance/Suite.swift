@@ -108,6 +108,7 @@ final class C2VRunner: CaseRunner {
         case "schedule": return try C2VDiffusionCases.schedule(c, fixtures: fixtures)
         case "diffusion_step": return try C2VDiffusionCases.diffusionSteps(c, fixtures: fixtures)
         case "timestep_features": return try C2VFeatureCases.timestepFeatures(c, fixtures: fixtures)
+        case "postprocess": return try C2VFeatureCases.toUInt8(c, fixtures: fixtures)
         case "forward": return try cases.forward(c, cfg: false)
         case "forward_cfg": return try cases.forward(c, cfg: true)
         case "cache_sequence": return try cases.cacheSequence(c)

@@ -7,11 +7,13 @@ import Diffusion
 import Foundation
 import Latte
 import TensorCore
+import TextEncoder
 
 final class T2VRunner: CaseRunner {
     let fixtures: FixtureDirectory
     let options: ConformanceOptions
     private var transformer: LatteT2VTransformer?
+    private var promptEncoder: T5PromptEncoder?
 
     init(fixtures: FixtureDirectory, options: ConformanceOptions) {
         self.fixtures = fixtures
@@ -20,18 +22,15 @@ final class T2VRunner: CaseRunner {
 
     func run(case c: ManifestNode, kind: String) throws(ConformanceError) -> [Check] {
         switch kind {
+        case "tokenizer": return try T2VTextCases.tokenizer(c, fixtures: fixtures)
+        case "t5_encoder": return try T2VTextCases.t5Encoder(c, fixtures: fixtures, encoder: try textEncoder().encoder)
         case "transformer_forward": return try forward(c)
-        case "cfg_forward": return try cfgForward(c)
+        case "cfg_forward":
+            return try cfgForward(c) + T2VTextCases.cfgPromptEmbeddings(c, fixtures: fixtures, encoder: try textEncoder())
         case "skip_cache_sequence": return try cacheSequence(c)
+        case "sampling": return try sampling(c)
         default: throw .unsupportedCase(name: (try? c["name"].string) ?? c.path, kind: kind)
         }
-    }
-
-    /// The first path in a manifest "model_files" entry (entries are "path (comment)").
-    private func modelFile(_ key: String) throws(ConformanceError) -> URL {
-        let text = try fixtures.manifest["model_files"][key].string
-        guard let path = text.split(separator: " ").first else { throw .manifest("model_files.\(key) is empty") }
-        return fixtures.file(String(path))
     }
 
     /// The transformer, loaded once like sample_t2v.py (base folder + the skip checkpoint's "ema").
@@ -40,7 +39,8 @@ final class T2VRunner: CaseRunner {
         let engine = try options.engine()
         do {
             let m = try LatteT2VTransformer.load(
-                baseFolder: try modelFile("latte_folder"), skipCheckpoint: try modelFile("skip_checkpoint"), engine: engine)
+                baseFolder: try fixtures.modelPath("latte_folder"), skipCheckpoint: try fixtures.modelPath("skip_checkpoint"),
+                engine: engine)
             transformer = m
             return m
         } catch let e as ConformanceError {
@@ -50,30 +50,21 @@ final class T2VRunner: CaseRunner {
         }
     }
 
-    /// The suggested relative tolerance for `tensor` of a case of `kind`: a manifest key naming
-    /// "kind.tensor" wins over one naming the kind.
-    func relativeTolerance(kind: String, tensor: String) throws(ConformanceError) -> Double {
-        let suggested = try fixtures.manifest["suggested_tolerances"]
-        var general: Double?
-        for key in suggested.keys {
-            guard case .number(let value) = try suggested[key].value else { continue }
-            for part in key.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                if part.hasPrefix("\(kind).\(tensor)") { return value }
-                if general == nil, part == kind || part.hasPrefix("\(kind) ") { general = value }
-            }
+    /// The tokenizer and T5 encoder of the fixture's base folder, loaded once.
+    func textEncoder() throws(ConformanceError) -> T5PromptEncoder {
+        if let e = promptEncoder { return e }
+        let engine = try options.engine()
+        do {
+            let e = try T5PromptEncoder(
+                tokenizer: try T5Tokenizer(directory: try fixtures.modelFolder("tokenizer")),
+                encoder: try T5Encoder.load(folder: try fixtures.modelFolder("text_encoder"), engine: engine))
+            promptEncoder = e
+            return e
+        } catch let e as ConformanceError {
+            throw e
+        } catch {
+            throw .model("\(error)")
         }
-        guard let general else { throw .manifest("suggested_tolerances has no bound for \(kind) \(tensor)") }
-        return general
-    }
-
-    private func relativeCheck(_ label: String, _ got: Tensor, _ node: ManifestNode, tolerance: Double) throws(ConformanceError) -> Check {
-        let expected = try fixtures.array(node)
-        guard expected.count == got.count else {
-            throw .fixture(path: node.path, reason: "\(expected.shape) expected, computed \(got.shape)")
-        }
-        let values = expected.floats()
-        let scale = values.reduce(0) { max($0, Double(abs($1))) }
-        return Check(label: label, maxError: maxAbsDifference(got, values) / max(scale, .leastNormalMagnitude), tolerance: tolerance)
     }
 
     private func timesteps(_ node: ManifestNode, batch: Int) throws(ConformanceError) -> [Int] {
@@ -96,37 +87,18 @@ final class T2VRunner: CaseRunner {
         var traces: [String: Tensor] = [:]
         var noCache: SkipCacheState? = nil
         let out = m.forward(
-            x, timesteps: try timesteps(inputs["timestep"], batch: x.shape[0]), caption: caption, mask: mask, cache: &noCache
+            x, timesteps: try timesteps(inputs["timestep"], batch: x.shape[0]), caption: caption, mask: mask,
+            cache: &noCache
         ) { traces[$0] = $1 }
-        let tol = try relativeTolerance(kind: "transformer_forward", tensor: "output")
-        var checks = [try relativeCheck("output", out, c["expected"]["output"], tolerance: tol)]
+        let tol = try fixtures.relativeTolerance(kind: "transformer_forward", tensor: "output")
+        var checks = [try fixtures.relativeCheck("output", out, c["expected"]["output"], tolerance: tol)]
         if let debug = c.optional("debug") {
             for name in debug.keys {
                 guard let got = traces[name] else { throw .model("the T2V forward does not report '\(name)'") }
-                checks.append(try relativeCheck(name, got, debug[name], tolerance: tol))
+                checks.append(try fixtures.relativeCheck(name, got, debug[name], tolerance: tol))
             }
         }
         return checks
-    }
-
-    /// Guided = uncond + g·(cond − uncond) on all channels; rows: [uncond, cond].
-    static func guide(_ raw: Tensor, scale: Float) -> Tensor {
-        let half = raw.count / 2
-        var out = Tensor(zeros: [1] + raw.shape.dropFirst())
-        let o = out.mutablePointer(), r = raw.pointer
-        withExtendedLifetime(raw) {
-            for i in 0..<half { o[i] = r[i] + scale * (r[half + i] - r[i]) }
-        }
-        return out
-    }
-
-    /// The first `channels` channels of (1, C', F, H, W).
-    static func firstChannels(_ t: Tensor, _ channels: Int) -> Tensor {
-        var shape = t.shape
-        shape[1] = channels
-        var out = Tensor(zeros: shape)
-        out.mutablePointer().update(from: t.pointer, count: out.count)
-        return withExtendedLifetime(t) { out }
     }
 
     func cfgForward(_ c: ManifestNode) throws(ConformanceError) -> [Check] {
@@ -138,31 +110,22 @@ final class T2VRunner: CaseRunner {
         let g = Float(try c["guidance_scale"].double)
         var noCache: SkipCacheState? = nil
         let raw = m.forward(Tensor(stacking: [latents, latents]), timesteps: [t, t], caption: embeds, cache: &noCache)
-        let guided = Self.guide(raw, scale: g)
-        let eps = Self.firstChannels(guided, m.config.inChannels)
+        let guided = ClassifierFreeGuidance.guideAll(raw, scale: g)
+        let eps = ClassifierFreeGuidance.leadingChannels(guided, m.config.inChannels)
         let ddim = try c["ddim"]
         let scheduler: DDIMScheduler
         do { scheduler = try DDIMScheduler(steps: try ddim["num_inference_steps"].int) } catch { throw .model("\(error)") }
         let prevExpected = try ddim["prev_timestep"].int
         var checks = [
             Check(label: "prev_timestep", maxError: Double(abs(scheduler.previousTimestep(t) - prevExpected)), tolerance: 0),
-            try relativeCheck("raw_output_batch2", raw, expected["raw_output_batch2"], tolerance: try relativeTolerance(kind: "cfg_forward", tensor: "raw_output_batch2")),
+            try fixtures.relativeCheck("raw_output_batch2", raw, expected["raw_output_batch2"], tolerance: try fixtures.relativeTolerance(kind: "cfg_forward", tensor: "raw_output_batch2")),
         ]
-        let stepTol = try relativeTolerance(kind: "cfg_forward", tensor: "guided")
-        checks.append(try relativeCheck("guided_all_channels", guided, expected["guided_all_channels"], tolerance: stepTol))
-        checks.append(try relativeCheck("eps_first4", eps, expected["eps_first4"], tolerance: stepTol))
+        let stepTol = try fixtures.relativeTolerance(kind: "cfg_forward", tensor: "guided")
+        checks.append(try fixtures.relativeCheck("guided_all_channels", guided, expected["guided_all_channels"], tolerance: stepTol))
+        checks.append(try fixtures.relativeCheck("eps_first4", eps, expected["eps_first4"], tolerance: stepTol))
         let prev = scheduler.step(sample: latents, eps: eps, timestep: t)
-        checks.append(try relativeCheck("ddim_prev_sample", prev, expected["ddim_prev_sample"], tolerance: stepTol))
+        checks.append(try fixtures.relativeCheck("ddim_prev_sample", prev, expected["ddim_prev_sample"], tolerance: stepTol))
         return checks
-    }
-
-    /// "N<gap>-<start>-<stop>" (the official flag form).
-    static func parseCacheFlag(_ flag: String) throws(ConformanceError) -> SkipCacheSchedule {
-        let parts = flag.split(separator: "-")
-        guard parts.count == 3, parts[0].hasPrefix("N"), let gap = Int(parts[0].dropFirst()), let start = Int(parts[1]),
-            let stop = Int(parts[2]), gap >= 1
-        else { throw .manifest("cache flag '\(flag)' is not N<gap>-<start>-<stop>") }
-        return .textToVideo(interval: gap, start: start, stop: stop)
     }
 
     /// The case's encoder states: its own file, or "same_as": "case.inputs.key".
@@ -181,7 +144,10 @@ final class T2VRunner: CaseRunner {
 
     func cacheSequence(_ c: ManifestNode) throws(ConformanceError) -> [Check] {
         let m = try model()
-        let schedule = try Self.parseCacheFlag(try c["cache_flag"].string)
+        let flag = try c["cache_flag"].string
+        guard let schedule = SkipCacheSchedule(textToVideoFlag: flag) else {
+            throw .manifest("cache flag '\(flag)' is not N<gap>-<start>-<stop>")
+        }
         let inputs = try c["inputs"]
         let latents = try fixtures.tensor(inputs["latents_per_step"])
         let embeds = try fixtures.tensor(try resolveInput(inputs["encoder_hidden_states"]))
@@ -197,7 +163,7 @@ final class T2VRunner: CaseRunner {
             }
             outs.append(m.forward(Tensor(stacking: [x, x]), timesteps: [t, t], caption: embeds, cache: &state))
         }
-        let tol = try relativeTolerance(kind: "skip_cache_sequence", tensor: "outputs")
+        let tol = try fixtures.relativeTolerance(kind: "skip_cache_sequence", tensor: "outputs")
         let expected = try fixtures.array(c["expected"]["outputs_per_step"])
         let per = expected.count / ts.count
         let values = expected.floats()
@@ -206,6 +172,65 @@ final class T2VRunner: CaseRunner {
             let scale = e.reduce(0) { max($0, Double(abs($1))) }
             checks.append(Check(label: "outputs[\(k)]", maxError: maxAbsDifference(out, e) / scale, tolerance: tol))
         }
+        return checks
+    }
+
+    /// A whole text-to-video sampling run as LattePipeline.__call__ does it: prompt and negative
+    /// prompt through T5 (mask_feature), then per DDIM step the doubled latents, guidance on all
+    /// channels, eps = the first C, the DDIM update; with Skip-Cache when the case has a flag.
+    func sampling(_ c: ManifestNode) throws(ConformanceError) -> [Check] {
+        let m = try model()
+        let sampler = try c["sampler"]
+        let scheduler: DDIMScheduler
+        do { scheduler = try DDIMScheduler(steps: try sampler["num_inference_steps"].int) } catch { throw .model("\(error)") }
+        var checks = [
+            Check(
+                label: "timesteps", maxError: scheduler.timesteps == (try sampler["timesteps"].ints) ? 0 : 1, tolerance: 0)
+        ]
+        let embeddings: Tensor
+        do {
+            let request = PromptRequest(prompt: try c["prompt"].string, negativePrompt: try c["negative_prompt"].string)
+            embeddings = try textEncoder().embeddings(for: request).batch
+        } catch let e as ConformanceError {
+            throw e
+        } catch {
+            throw .model("\(error)")
+        }
+        var state: SkipCacheState?
+        if let flagNode = c.optional("cache_flag") {
+            let flag = try flagNode.string
+            guard let schedule = SkipCacheSchedule(textToVideoFlag: flag) else {
+                throw .manifest("cache flag '\(flag)' is not N<gap>-<start>-<stop>")
+            }
+            state = SkipCacheState(schedule: schedule)
+        }
+        let kinds = try c["step_kinds"].strings
+        let guidance = Float(try sampler["guidance_scale"].double)
+        var x = try fixtures.tensor(try resolveInput(c["inputs"]["initial_noise"]))
+        var trajectory: [Tensor] = []
+        for (k, t) in scheduler.timesteps.enumerated() {
+            let mode = state?.mode(at: t) ?? .full
+            if k < kinds.count {
+                checks.append(Check(label: "step \(k) \(mode.rawValue) vs \(kinds[k])", maxError: mode.rawValue == kinds[k] ? 0 : 1, tolerance: 0))
+            }
+            let raw = m.forward(Tensor(stacking: [x, x]), timesteps: [t, t], caption: embeddings, cache: &state)
+            let eps = ClassifierFreeGuidance.leadingChannels(
+                ClassifierFreeGuidance.guideAll(raw, scale: guidance), m.config.inChannels)
+            x = scheduler.step(sample: x, eps: eps, timestep: t)
+            trajectory.append(x)
+        }
+        let tol = try fixtures.relativeTolerance(kind: "sampling")
+        let expected = try c["expected"]
+        let steps = try fixtures.array(expected["latents_after_each_step"])
+        let per = steps.count / max(trajectory.count, 1)
+        let values = steps.floats()
+        guard steps.shape.first == trajectory.count else {
+            throw .fixture(path: expected.path, reason: "\(steps.shape) expected for \(trajectory.count) steps")
+        }
+        for (k, got) in trajectory.enumerated() {
+            checks.append(fixtures.relativeCheck("latents_after_each_step[\(k)]", got, Array(values[k * per..<(k + 1) * per]), tolerance: tol))
+        }
+        checks.append(try fixtures.relativeCheck("final_latents", x, expected["final_latents"], tolerance: tol))
         return checks
     }
 }

@@ -65,7 +65,9 @@ public struct DDIMScheduler: Sendable {
     /// `set_timesteps(n)` on a scheduler built from `config`. The sample script's overrides
     /// (linear 1e-4…0.02, no clipping) are the defaults.
     public init(config: DDIMSchedulerConfig = .init(), steps n: Int) throws {
-        guard config.betaSchedule == "linear" else { throw SchedulerError.unsupported("beta_schedule \(config.betaSchedule)") }
+        guard config.betaSchedule == "linear" else {
+            throw SchedulerError.unsupported("beta_schedule \(config.betaSchedule)")
+        }
         guard config.timestepSpacing == "leading" else {
             throw SchedulerError.unsupported("timestep_spacing \(config.timestepSpacing)")
         }

@@ -24,7 +24,8 @@ public struct DenoiseLoop: Sendable {
         let n = sampler.diffusion.count
         return (0..<n).map { i in
             let k = n - 1 - i
-            return DenoiseStep(iteration: i, respacedIndex: k, timestep: sampler.diffusion.timestepMap[k], totalIterations: n)
+            return DenoiseStep(
+                iteration: i, respacedIndex: k, timestep: sampler.diffusion.timestepMap[k], totalIterations: n)
         }
     }
 

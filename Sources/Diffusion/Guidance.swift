@@ -52,4 +52,35 @@ public enum ClassifierFreeGuidance {
         (p + x.count).update(from: x.pointer, count: x.count)
         return withExtendedLifetime(x) { d }
     }
+
+    /// The text-to-video pipeline's guidance: out (2B, C', …) with rows [uncond, cond] (negative
+    /// prompt first) -> uncond + s·(cond − uncond) on every channel, (B, C', …).
+    public static func guideAll(_ out: Tensor, scale: Float) -> Tensor {
+        precondition(out.rank >= 1 && out.shape[0] % 2 == 0, "guidance needs a doubled batch, got \(out.shape)")
+        let half = out.count / 2
+        var shape = out.shape
+        shape[0] /= 2
+        var g = Tensor(zeros: shape)
+        let gp = g.mutablePointer(), o = out.pointer
+        withExtendedLifetime(out) {
+            for i in 0..<half { gp[i] = o[i] + scale * (o[half + i] - o[i]) }
+        }
+        return g
+    }
+
+    /// Channels [0, channels) of (B, C', …) along axis 1: the eps half of a learned-sigma output.
+    public static func leadingChannels(_ t: Tensor, _ channels: Int) -> Tensor {
+        precondition(t.rank >= 2 && channels <= t.shape[1], "cannot take \(channels) channels of \(t.shape)")
+        var shape = t.shape
+        shape[1] = channels
+        let inner = t.shape.dropFirst(2).reduce(1, *)
+        var out = Tensor(zeros: shape)
+        let o = out.mutablePointer(), src = t.pointer
+        withExtendedLifetime(t) {
+            for b in 0..<t.shape[0] {
+                (o + b * channels * inner).update(from: src + b * t.shape[1] * inner, count: channels * inner)
+            }
+        }
+        return out
+    }
 }

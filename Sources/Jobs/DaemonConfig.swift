@@ -66,10 +66,12 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
     public var limits: Limits
     /// Logging.
     public var logging: LoggingSettings
+    /// Daemon timing (`daemon:`).
+    public var daemon: DaemonSettings = DaemonSettings()
 
     /// Where `skipdit serve` looks without `--config`.
     public static let defaultPath = "/etc/skipdit/skipdit.yaml"
-    static let keys = ["spool", "output", "models", "compute", "limits", "logging"]
+    static let keys = ["spool", "output", "models", "compute", "limits", "logging", "daemon"]
 
     /// The model called `name`.
     public func model(named name: String) -> ModelEntry? { models.first { $0.name == name } }
@@ -138,6 +140,7 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
         {
             logging.level = v
         }
+        let daemon = e["daemon"].map { DaemonSettings.read($0.value, reader: reader) } ?? DaemonSettings()
         var spool: URL?
         var output: URL?
         for key in ["spool", "output"] {
@@ -176,7 +179,7 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
         guard sink.isEmpty, let spool, let output else { return nil }
         return DaemonConfig(
             file: sink.file, spool: spool, output: output, models: models, compute: compute, limits: limits,
-            logging: logging)
+            logging: logging, daemon: daemon)
     }
 
     static func isValidName(_ name: String) -> Bool {

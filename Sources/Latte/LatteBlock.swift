@@ -1,22 +1,12 @@
-// One adaLN-Zero transformer block of Latte (official models/latte.py TransformerBlock, timm
-// Attention + Mlp): the same weights serve spatial blocks (attention over the T tokens of a frame)
-// and temporal blocks (attention over the F frames of a token position).
-//
-//   m = SiLU(c)·Wadaᵀ + b  -> shift1, scale1, gate1, shift2, scale2, gate2   (per sample, 6D)
-//   h += gate1 ⊙ proj(Attn(LN(h)·(1+scale1) + shift1))
-//   h += gate2 ⊙ fc2(GELU_tanh(fc1(LN(h)·(1+scale2) + shift2)))
-// LN: no affine, eps 1e-6. Attention: qkv = [q|k|v] head-major, logits scaled by hd^-0.5.
-//
-// Shapes: h (R, N, D) with R rows of N positions; all rows of one sample are contiguous
-// (rowsPerSample rows), so the modulation of sample b applies to rows [b·rowsPerSample, …).
+// One transformer block of the class-to-video Latte (official models/latte.py TransformerBlock):
+// the adaLN-Zero core (AdaLNZeroCore.swift) modulated by m = SiLU(c)·Wadaᵀ + b (per sample, 6D).
+// The same weights serve spatial blocks (attention over the T tokens of a frame) and temporal
+// blocks (attention over the F frames of a token position).
 
 import TensorCore
 
 struct LatteBlock {
-    let qkv: Linear  // (3D, D)
-    let proj: Linear  // (D, D)
-    let fc1: Linear  // (4D, D)
-    let fc2: Linear  // (D, 4D)
+    let core: AdaLNZeroCore
     let adaLN: Linear  // (6D, D)
 
     init(prefix: String, config: LatteConfig, engine: GEMMEngine, tensor: WeightLookup) throws {
@@ -26,10 +16,9 @@ struct LatteBlock {
                 weight: try tensor("\(prefix).\(name).weight", [out, inp]),
                 bias: try tensor("\(prefix).\(name).bias", [out]), engine: engine)
         }
-        qkv = try linear("attn.qkv", 3 * d, d)
-        proj = try linear("attn.proj", d, d)
-        fc1 = try linear("mlp.fc1", hidden, d)
-        fc2 = try linear("mlp.fc2", d, hidden)
+        core = AdaLNZeroCore(
+            qkv: try linear("attn.qkv", 3 * d, d), proj: try linear("attn.proj", d, d),
+            fc1: try linear("mlp.fc1", hidden, d), fc2: try linear("mlp.fc2", d, hidden))
         adaLN = try linear("adaLN_modulation.1", 6 * d, d)
     }
 
@@ -38,37 +27,8 @@ struct LatteBlock {
         _ h: inout Tensor, siluCond: Tensor, rowsPerSample: Int, heads: Int, workspace ws: BlockWorkspace,
         engine: GEMMEngine
     ) {
-        let (r, n, d) = (h.shape[0], h.shape[1], h.shape[2])
-        let tokens = r * n
-        let tokensPerSample = rowsPerSample * n
         let mod = adaLN(siluCond, engine: engine)  // (B, 6D)
-        ws.reserve(tokens: tokens, hidden: d, mlpHidden: fc1.outFeatures)
-        let hp = h.mutablePointer()
-        withExtendedLifetime((mod, siluCond)) {
-            let m = mod.pointer
-            let stride = 6 * d
-            // Attention branch.
-            LatteKernels.layerNormModulate(
-                hp, rows: tokens, dim: d, shift: m, scale: m + d, modulationStride: stride,
-                tokensPerSample: tokensPerSample, into: ws.normed)
-            qkv.apply(ws.normed, rows: tokens, into: ws.qkv, engine: engine)
-            LatteKernels.attention(
-                qkv: ws.qkv, rows: r, sequence: n, heads: heads, dim: d, into: ws.attended, engine: engine)
-            proj.apply(ws.attended, rows: tokens, into: ws.normed, engine: engine)
-            LatteKernels.gatedResidual(
-                hp, ws.normed, rows: tokens, dim: d, gate: m + 2 * d, modulationStride: stride,
-                tokensPerSample: tokensPerSample)
-            // MLP branch.
-            LatteKernels.layerNormModulate(
-                hp, rows: tokens, dim: d, shift: m + 3 * d, scale: m + 4 * d, modulationStride: stride,
-                tokensPerSample: tokensPerSample, into: ws.normed)
-            fc1.apply(ws.normed, rows: tokens, into: ws.mlp, engine: engine)
-            LatteKernels.geluTanhInPlace(ws.mlp, count: tokens * fc1.outFeatures)
-            fc2.apply(ws.mlp, rows: tokens, into: ws.attended, engine: engine)
-            LatteKernels.gatedResidual(
-                hp, ws.attended, rows: tokens, dim: d, gate: m + 5 * d, modulationStride: stride,
-                tokensPerSample: tokensPerSample)
-        }
+        core.run(&h, modulation: mod, rowsPerSample: rowsPerSample, heads: heads, workspace: ws, engine: engine)
     }
 }
 

@@ -12,7 +12,8 @@ public enum LatteError: Error, CustomStringConvertible {
         case .missingTensor(let name, let hint): return "checkpoint has no tensor '\(name)'; hint: \(hint)"
         case .inconsistent(let m): return "checkpoint shapes are inconsistent: \(m)"
         case .unsupportedDepth(let d):
-            return "Latte-skip depth \(d) is not supported: the official skip wiring ((i-14)//2) is only right for 28 blocks"
+            return
+                "Latte-skip depth \(d) is not supported: the official skip wiring ((i-14)//2) is only right for 28 blocks"
         }
     }
 }
@@ -89,7 +90,9 @@ public struct LatteConfig: Sendable, Equatable, Codable {
         let t1 = try shape("t_embedder.mlp.0.weight", notLatte)
         frequencyEmbeddingSize = t1[1]
         let final = try shape("final_layer.linear.weight", notLatte)
-        guard final[0] % (patchSize * patchSize) == 0 else { throw .inconsistent("final_layer.linear.weight is \(final)") }
+        guard final[0] % (patchSize * patchSize) == 0 else {
+            throw .inconsistent("final_layer.linear.weight is \(final)")
+        }
         outChannels = final[0] / (patchSize * patchSize)
         if let table = shapes["y_embedder.embedding_table.weight"] {
             guard table.count == 2, table[0] >= 2, table[1] == hiddenSize else {
@@ -100,7 +103,8 @@ public struct LatteConfig: Sendable, Equatable, Codable {
             numClasses = nil
         }
         guard let heads = numHeads ?? Self.officialHeads(hiddenSize: hiddenSize) else {
-            throw .inconsistent("hidden size \(hiddenSize) is not an official Latte size; hint: give the head count (heads:)")
+            throw .inconsistent(
+                "hidden size \(hiddenSize) is not an official Latte size; hint: give the head count (heads:)")
         }
         guard heads >= 1, hiddenSize % heads == 0 else {
             throw .inconsistent("hidden size \(hiddenSize) is not divisible by \(heads) heads")

@@ -1,6 +1,6 @@
-// The tensor operations the Latte transformer uses, in one place: layout moves specific to Latte
-// (patchify, unpatchify, the S <-> Tm rearranges) and the fused adaLN kernels.
-// Shapes are stated per function; "rows" are token rows of D features.
+// The tensor operations of the Latte transformers, in one place: the layout moves specific to
+// Latte (patchify, unpatchify) and thin adapters onto TensorCore's kernels in the shapes the
+// models use. Shapes are stated per function; a "token row" holds D features.
 
 import Foundation
 import TensorCore
@@ -48,37 +48,9 @@ enum LatteKernels {
                         for a in 0..<p {
                             for bb in 0..<p {
                                 for ch in 0..<c {
-                                    dst[((frame * c + ch) * height + i * p + a) * width + j * p + bb] = tok[(a * p + bb) * c + ch]
+                                    dst[((frame * c + ch) * height + i * p + a) * width + j * p + bb] =
+                                        tok[(a * p + bb) * c + ch]
                                 }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return out
-    }
-
-    /// Permutes the axes of a rank-5 tensor: out.shape[i] = x.shape[perm[i]].
-    static func permute5(_ x: Tensor, _ perm: [Int]) -> Tensor {
-        precondition(x.rank == 5 && perm.sorted() == [0, 1, 2, 3, 4], "permute5 needs a rank-5 tensor and a permutation")
-        let shape = x.shape
-        var strides = [Int](repeating: 1, count: 5)
-        for i in stride(from: 3, through: 0, by: -1) { strides[i] = strides[i + 1] * shape[i + 1] }
-        let outShape = perm.map { shape[$0] }
-        let s = perm.map { strides[$0] }
-        var out = Tensor(zeros: outShape)
-        let dst = out.mutablePointer(), src = x.pointer
-        withExtendedLifetime(x) {
-            var o = 0
-            for i0 in 0..<outShape[0] {
-                for i1 in 0..<outShape[1] {
-                    for i2 in 0..<outShape[2] {
-                        for i3 in 0..<outShape[3] {
-                            let base = i0 * s[0] + i1 * s[1] + i2 * s[2] + i3 * s[3]
-                            for i4 in 0..<outShape[4] {
-                                dst[o] = src[base + i4 * s[4]]
-                                o += 1
                             }
                         }
                     }
@@ -90,48 +62,22 @@ enum LatteKernels {
 
     /// S (B·F, T, D) -> Tm (B·T, F, D).
     static func spatialToTemporal(_ h: Tensor, batch b: Int, frames f: Int, tokens t: Int) -> Tensor {
-        let d = h.shape[2]
-        var out = Tensor(zeros: [b * t, f, d])
-        let dst = out.mutablePointer(), src = h.pointer
-        withExtendedLifetime(h) {
-            Parallel.forRange(b * f, grain: 1) { range in
-                for row in range {
-                    let (bi, fi) = (row / f, row % f)
-                    for n in 0..<t {
-                        (dst + ((bi * t + n) * f + fi) * d).update(from: src + (row * t + n) * d, count: d)
-                    }
-                }
-            }
-        }
-        return out
+        precondition(h.shape == [b * f, t, h.shape[2]], "spatial stream must be (\(b * f), \(t), D), got \(h.shape)")
+        return Layout.framesToTokens(h, batch: b)
     }
 
     /// Tm (B·T, F, D) -> S (B·F, T, D).
     static func temporalToSpatial(_ h: Tensor, batch b: Int, frames f: Int, tokens t: Int) -> Tensor {
-        let d = h.shape[2]
-        var out = Tensor(zeros: [b * f, t, d])
-        let dst = out.mutablePointer(), src = h.pointer
-        withExtendedLifetime(h) {
-            Parallel.forRange(b * f, grain: 1) { range in
-                for row in range {
-                    let (bi, fi) = (row / f, row % f)
-                    for n in 0..<t {
-                        (dst + (row * t + n) * d).update(from: src + ((bi * t + n) * f + fi) * d, count: d)
-                    }
-                }
-            }
-        }
-        return out
+        precondition(h.shape == [b * t, f, h.shape[2]], "temporal stream must be (\(b * t), \(f), D), got \(h.shape)")
+        return Layout.tokensToFrames(h, batch: b)
     }
 
     /// h (..., N, D) += table (N, D), broadcast over the leading dimensions.
     static func addRowBroadcast(_ h: inout Tensor, _ table: Tensor) {
         let n = table.count
         precondition(h.count % n == 0, "cannot broadcast \(table.shape) over \(h.shape)")
-        let hp = h.mutablePointer(), tp = table.pointer
-        withExtendedLifetime(table) {
-            for r in 0..<(h.count / n) { for i in 0..<n { hp[r * n + i] += tp[i] } }
-        }
+        let hp = h.mutablePointer()
+        withExtendedLifetime(table) { Elementwise.addRowVector(hp, rows: h.count / n, dim: n, table.pointer) }
     }
 
     /// Tm (B·T, F, D) += temp_embed (F, D) for every row.
@@ -139,18 +85,18 @@ enum LatteKernels {
 
     static func siluInPlace(_ x: inout Tensor) {
         let p = x.mutablePointer()
-        for i in 0..<x.count { p[i] = p[i] / (1 + Foundation.exp(-p[i])) }
+        Activation.silu(p, count: x.count, into: p)
     }
 
     static func addInPlace(_ x: inout Tensor, _ y: Tensor) {
         precondition(x.shape == y.shape, "adding \(y.shape) to \(x.shape)")
-        let p = x.mutablePointer(), q = y.pointer
-        withExtendedLifetime(y) { for i in 0..<x.count { p[i] += q[i] } }
+        let p = x.mutablePointer()
+        withExtendedLifetime(y) { Elementwise.addInPlace(p, y.pointer, count: x.count) }
     }
 
     /// x += y over `count` elements.
     static func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count { x[i] += y[i] }
+        Elementwise.addInPlace(x, y, count: count)
     }
 
     /// Rows `indices` of table (V, D) -> (indices.count, D).
@@ -170,158 +116,88 @@ enum LatteKernels {
     /// [a, b] along the last dim: (R, Da), (R, Db) -> (R, Da+Db).
     static func concatLastDim(_ a: Tensor, _ b: Tensor) -> Tensor {
         let da = a.shape.last ?? 0, db = b.shape.last ?? 0
-        let rows = a.count / da
-        precondition(b.count / db == rows, "concat of \(a.shape) and \(b.shape)")
+        let rows = a.count / max(da, 1)
+        precondition(b.count / max(db, 1) == rows, "concat of \(a.shape) and \(b.shape)")
         var out = Tensor(zeros: Array(a.shape.dropLast()) + [da + db])
-        let o = out.mutablePointer(), ap = a.pointer, bp = b.pointer
+        let o = out.mutablePointer()
         withExtendedLifetime((a, b)) {
-            for r in 0..<rows {
-                (o + r * (da + db)).update(from: ap + r * da, count: da)
-                (o + r * (da + db) + da).update(from: bp + r * db, count: db)
-            }
+            Layout.concatLastDim(a.pointer, width: da, b.pointer, width: db, rows: rows, into: o)
         }
         return out
     }
 
-    /// Affine LayerNorm over rows of `dim` in place (biased variance).
-    static func layerNormAffineInPlace(_ x: inout Tensor, rows: Int, dim: Int, weight: Tensor, bias: Tensor, eps: Float) {
-        let p = x.mutablePointer(), w = weight.pointer, b = bias.pointer
+    /// Affine LayerNorm over rows of `dim`, in place (biased variance).
+    static func layerNormAffineInPlace(_ x: inout Tensor, rows: Int, dim: Int, weight: Tensor, bias: Tensor, eps: Float)
+    {
+        let p = x.mutablePointer()
         withExtendedLifetime((weight, bias)) {
-            for r in 0..<rows {
-                let row = p + r * dim
-                let (mean, inv) = moments(row, dim, eps)
-                for i in 0..<dim { row[i] = (row[i] - mean) * inv * w[i] + b[i] }
-            }
+            Norm.layerNorm(p, rows: rows, dim: dim, weight: weight.pointer, bias: bias.pointer, eps: eps, into: p)
         }
     }
 
-    /// out = LN(x)·(1 + scale) + shift, LN without affine (eps 1e-6); token rows of sample s use
-    /// shift/scale at offset s·modulationStride (a sample spans tokensPerSample rows).
+    /// out = LN(x)·(1 + scale) + shift (LN without affine, eps 1e-6) over x (R, N, D); rows of
+    /// sample s use shift/scale at s·modulationStride, a sample spanning `rowsPerSample` rows.
     static func layerNormModulate(
-        _ x: UnsafePointer<Float>, rows: Int, dim: Int, shift: UnsafePointer<Float>, scale: UnsafePointer<Float>,
-        modulationStride: Int, tokensPerSample: Int, into out: UnsafeMutablePointer<Float>
+        _ x: UnsafePointer<Float>, rows: Int, tokens: Int, dim: Int, shift: UnsafePointer<Float>,
+        scale: UnsafePointer<Float>, modulationStride: Int, rowsPerSample: Int, into out: UnsafeMutablePointer<Float>
     ) {
-        Parallel.forRange(rows, grain: 64) { range in
-            for r in range {
-                let s = r / tokensPerSample
-                let row = x + r * dim, o = out + r * dim
-                let sh = shift + s * modulationStride, sc = scale + s * modulationStride
-                let (mean, inv) = moments(row, dim, 1e-6)
-                for i in 0..<dim { o[i] = ((row[i] - mean) * inv) * (1 + sc[i]) + sh[i] }
-            }
-        }
+        Norm.layerNormModulated(
+            x, rows: rows, tokens: tokens, dim: dim, shift: shift, scale: scale, condRowStride: modulationStride,
+            rowsPerCond: rowsPerSample, eps: 1e-6, into: out)
     }
 
-    /// h += gate ⊙ y with the per-sample gate.
+    /// h (R, N, D) += gate ⊙ y with the gate of each row's sample.
     static func gatedResidual(
-        _ h: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int, dim: Int, gate: UnsafePointer<Float>,
-        modulationStride: Int, tokensPerSample: Int
+        _ h: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int, tokens: Int, dim: Int,
+        gate: UnsafePointer<Float>, modulationStride: Int, rowsPerSample: Int
     ) {
-        Parallel.forRange(rows, grain: 64) { range in
-            for r in range {
-                let g = gate + (r / tokensPerSample) * modulationStride
-                for i in 0..<dim { h[r * dim + i] += g[i] * y[r * dim + i] }
-            }
-        }
+        Elementwise.addGated(
+            into: h, y, gate: gate, rows: rows, tokens: tokens, dim: dim, gateRowStride: modulationStride,
+            rowsPerGate: rowsPerSample)
     }
 
     static func geluTanhInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let k = Float((2.0 / Double.pi).squareRoot())
-        Parallel.forRange(count, grain: 4096) { range in
-            for i in range {
-                let v = x[i]
-                x[i] = 0.5 * v * (1 + Foundation.tanh(k * (v + 0.044715 * v * v * v)))
-            }
-        }
+        Activation.geluTanh(x, count: count, into: x)
     }
 
     /// Multi-head self-attention on packed qkv (R, N, 3D) -> (R, N, D), scale hd^-0.5.
-    static func attention(
+    static func selfAttention(
         qkv: UnsafePointer<Float>, rows: Int, sequence n: Int, heads: Int, dim d: Int,
         into out: UnsafeMutablePointer<Float>, engine: GEMMEngine
     ) {
-        attention(
-            AttentionInput(
-                q: qkv, k: qkv + d, v: qkv + 2 * d, queryStride: 3 * d, keyValueStride: 3 * d, rows: rows,
-                queries: n, keys: n, heads: heads, headDim: d / heads, keyValueShare: 1, keyBias: nil),
+        let hd = d / heads
+        Attention.forward(
+            q: AttentionOperand(qkv, tokenStride: 3 * d, rowStride: n * 3 * d),
+            k: AttentionOperand(qkv + d, tokenStride: 3 * d, rowStride: n * 3 * d),
+            v: AttentionOperand(qkv + 2 * d, tokenStride: 3 * d, rowStride: n * 3 * d),
+            rows: rows, queries: n, keys: n, heads: heads, headDim: hd, scale: 1 / Float(hd).squareRoot(),
             into: out, engine: engine)
     }
 
-    /// Operands of one multi-head attention call (pointers to token rows; head e uses columns
-    /// e·hd ..< (e+1)·hd of q, k and v).
-    struct AttentionInput {
-        /// (R, Nq) query tokens, `queryStride` floats apart.
-        var q: UnsafePointer<Float>
-        /// (R / keyValueShare, Nk) key and value tokens, `keyValueStride` floats apart.
-        var k: UnsafePointer<Float>
-        var v: UnsafePointer<Float>
-        var queryStride: Int
-        var keyValueStride: Int
-        var rows: Int
-        var queries: Int
-        var keys: Int
-        var heads: Int
-        var headDim: Int
-        /// Query row r uses key/value row r / keyValueShare (e.g. the F frames of one sample share
-        /// its caption).
-        var keyValueShare: Int
-        /// Additive bias per key/value row and key, (R / keyValueShare, Nk), or nil.
-        var keyBias: UnsafePointer<Float>?
-    }
-
-    /// softmax(q·kᵀ/√hd + bias)·v per row and head -> out (R, Nq, heads·hd), head-major.
-    static func attention(_ a: AttentionInput, into out: UnsafeMutablePointer<Float>, engine: GEMMEngine) {
-        let (n, m, hd) = (a.queries, a.keys, a.headDim)
-        let d = a.heads * hd
-        let scale = 1 / Float(hd).squareRoot()
-        Parallel.forRange(a.rows * a.heads, grain: 1) { range in
-            var scores = [Float](repeating: 0, count: m)
-            for item in range {
-                let (r, e) = (item / a.heads, item % a.heads)
-                let kvRow = r / a.keyValueShare
-                let bias = a.keyBias.map { $0 + kvRow * m }
-                for i in 0..<n {
-                    let q = a.q + (r * n + i) * a.queryStride + e * hd
-                    var mx = -Float.infinity
-                    for j in 0..<m {
-                        let k = a.k + (kvRow * m + j) * a.keyValueStride + e * hd
-                        var s: Float = 0
-                        for c in 0..<hd { s += q[c] * k[c] }
-                        s *= scale
-                        if let bias { s += bias[j] }
-                        scores[j] = s
-                        mx = max(mx, s)
-                    }
-                    var sum: Float = 0
-                    for j in 0..<m {
-                        let v = Foundation.exp(scores[j] - mx)
-                        scores[j] = v
-                        sum += v
-                    }
-                    let o = out + (r * n + i) * d + e * hd
-                    for c in 0..<hd { o[c] = 0 }
-                    for j in 0..<m {
-                        let pj = scores[j] / sum
-                        let v = a.v + (kvRow * m + j) * a.keyValueStride + e * hd
-                        for c in 0..<hd { o[c] += pj * v[c] }
-                    }
-                }
+    /// Cross-attention: queries (R, N, D), rows grouped by sample (`rowsPerSample` rows each), attend
+    /// to their sample's caption keys/values (B, L, 2D) = [k | v]; keyMask (B, L), 0 = excluded.
+    static func crossAttention(
+        queries q: UnsafePointer<Float>, rows: Int, sequence n: Int, rowsPerSample: Int,
+        keyValues kv: UnsafePointer<Float>, keys l: Int, keyMask: UnsafePointer<Float>?, heads: Int, dim d: Int,
+        into out: UnsafeMutablePointer<Float>, engine: GEMMEngine
+    ) {
+        let hd = d / heads
+        var rowMask = [Float](repeating: 1, count: keyMask == nil ? 0 : rowsPerSample * l)
+        for sample in 0..<(rows / rowsPerSample) {
+            let firstRow = sample * rowsPerSample
+            if let m = keyMask {
+                for r in 0..<rowsPerSample { for j in 0..<l { rowMask[r * l + j] = m[sample * l + j] } }
+            }
+            let sampleKV = kv + sample * l * 2 * d
+            rowMask.withUnsafeBufferPointer { mask in
+                Attention.forward(
+                    q: AttentionOperand(q + firstRow * n * d, tokenStride: d, rowStride: n * d),
+                    k: AttentionOperand(sampleKV, tokenStride: 2 * d, rowStride: 0),
+                    v: AttentionOperand(sampleKV + d, tokenStride: 2 * d, rowStride: 0),
+                    rows: rowsPerSample, queries: n, keys: l, heads: heads, headDim: hd,
+                    scale: 1 / Float(hd).squareRoot(),
+                    keyMask: keyMask == nil ? nil : mask.baseAddress, into: out + firstRow * n * d, engine: engine)
             }
         }
-    }
-
-    /// Mean and 1/sqrt(var + eps) of one row (accumulated in Double).
-    @inline(__always)
-    static func moments(_ row: UnsafePointer<Float>, _ n: Int, _ eps: Float) -> (Float, Float) {
-        var s = 0.0
-        for i in 0..<n { s += Double(row[i]) }
-        let mean = s / Double(n)
-        var v = 0.0
-        for i in 0..<n {
-            let dv = Double(row[i]) - mean
-            v += dv * dv
-        }
-        let variance = v / Double(n)
-        return (Float(mean), Float(1 / (variance + Double(eps)).squareRoot()))
     }
 }

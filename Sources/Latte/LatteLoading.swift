@@ -57,3 +57,17 @@ extension LatteT2VTransformer {
             "\(folder.path)/diffusion_pytorch_model.*", hint: "expected one of \(candidates.joined(separator: ", "))")
     }
 }
+
+extension LatteTransformer {
+    /// A model with random weights (N(0, 1/fan_in) matrices, small biases) for benchmarks: the
+    /// cost of a forward does not depend on the values.
+    public static func random(config: LatteConfig, seed: UInt64 = 0, engine: GEMMEngine) throws -> LatteTransformer {
+        var stream: UInt64 = 0
+        return try LatteTransformer(config: config, engine: engine) { _, shape in
+            stream += 1
+            let fanIn = shape.count > 1 ? shape.dropFirst().reduce(1, *) : shape[0]
+            let scale = shape.count > 1 ? 1 / Float(fanIn).squareRoot() : 0.02
+            return RandomNormal.tensor(shape: shape, seed: seed, stream: stream, scale: scale)
+        }
+    }
+}

@@ -67,7 +67,8 @@ public struct LatteT2VConfig: Sendable, Equatable, Codable {
             throw LatteError.inconsistent("\(source): norm_type \(normType), only ada_norm_single is supported")
         }
         guard activationFn == "gelu-approximate" else {
-            throw LatteError.inconsistent("\(source): activation_fn \(activationFn), only gelu-approximate is supported")
+            throw LatteError.inconsistent(
+                "\(source): activation_fn \(activationFn), only gelu-approximate is supported")
         }
         guard !normElementwiseAffine else {
             throw LatteError.inconsistent("\(source): norm_elementwise_affine true is not supported")
@@ -77,7 +78,8 @@ public struct LatteT2VConfig: Sendable, Equatable, Codable {
             throw LatteError.inconsistent("\(source): out_channels \(outChannels) != 2 x in_channels (learned sigma)")
         }
         guard hiddenSize % 4 == 0, patchSize >= 1, sampleSize % patchSize == 0 else {
-            throw LatteError.inconsistent("\(source): hidden size \(hiddenSize) / patch \(patchSize) / sample size \(sampleSize)")
+            throw LatteError.inconsistent(
+                "\(source): hidden size \(hiddenSize) / patch \(patchSize) / sample size \(sampleSize)")
         }
         if let c = crossAttentionDim, c != hiddenSize {
             throw LatteError.inconsistent("\(source): cross_attention_dim \(c) != hidden size \(hiddenSize)")

@@ -33,7 +33,9 @@ public final class LatteT2VTransformer: @unchecked Sendable {
         self.engine = engine
         let d = c.hiddenSize, p = c.patchSize
         func linear(_ name: String, _ out: Int, _ inp: Int) throws -> Linear {
-            Linear(weight: try tensor("\(name).weight", [out, inp]), bias: try tensor("\(name).bias", [out]), engine: engine)
+            Linear(
+                weight: try tensor("\(name).weight", [out, inp]), bias: try tensor("\(name).bias", [out]),
+                engine: engine)
         }
         patchEmbed = Linear(
             weight: try tensor("pos_embed.proj.weight", [d, c.inChannels, p, p]).reshaped([d, c.inChannels * p * p]),
@@ -70,17 +72,19 @@ public final class LatteT2VTransformer: @unchecked Sendable {
         trace: ((String, Tensor) -> Void)? = nil
     ) -> Tensor {
         let c = config, d = c.hiddenSize, p = c.patchSize
-        precondition(x.rank == 5 && x.shape[1] == c.inChannels, "LatteT2V expects (B, \(c.inChannels), F, H, W), got \(x.shape)")
+        precondition(
+            x.rank == 5 && x.shape[1] == c.inChannels, "LatteT2V expects (B, \(c.inChannels), F, H, W), got \(x.shape)")
         let (b, f, h, w) = (x.shape[0], x.shape[2], x.shape[3], x.shape[4])
         precondition(h % p == 0 && w % p == 0, "latent size \(h)x\(w) is not a multiple of the patch \(p)")
-        precondition(caption.rank == 3 && caption.shape[0] == b && caption.shape[2] == c.captionChannels,
-                     "caption states must be (\(b), L, \(c.captionChannels)), got \(caption.shape)")
+        precondition(
+            caption.rank == 3 && caption.shape[0] == b && caption.shape[2] == c.captionChannels,
+            "caption states must be (\(b), L, \(c.captionChannels)), got \(caption.shape)")
         precondition(timesteps.count == b, "one timestep per sample")
         let (hp, wp) = (h / p, w / p), s = hp * wp
         let mode = cache?.mode(at: timesteps[0]) ?? .full
 
         // Patch embedding of every frame (B·F, S, D) plus the 2-D position table.
-        let frames = LatteKernels.permute5(x, [0, 2, 1, 3, 4])  // (B, F, C, H, W)
+        let frames = Layout.permute(x, [0, 2, 1, 3, 4])  // (B, F, C, H, W)
         var stream = patchEmbed(LatteKernels.patchify(frames, patch: p), engine: engine)
         let posTable = PositionTables.spatial(rows: hp, cols: wp, dim: d, baseSize: c.sampleSize / p)
         trace?("pos_embed_table", posTable)
@@ -99,14 +103,13 @@ public final class LatteT2VTransformer: @unchecked Sendable {
         let t6 = adaLNSingle(siluEmbedded, engine: engine)
         trace?("adaln_single_t6", t6)
 
-        // Caption projection (B, L, D) and the optional mask bias (1 - m)·(-10000).
+        // Caption projection (B, L, D) and the optional key mask (the official (1 - m)·(-10000)
+        // bias: masked keys get zero weight).
         var projected = captionLinear1(caption, engine: engine)
         LatteKernels.geluTanhInPlace(projected.mutablePointer(), count: projected.count)
         projected = captionLinear2(projected, engine: engine)
         trace?("caption_projection", projected)
-        let keyBias = mask.map { m in
-            Tensor(shape: [b, caption.shape[1]], values: m.flatMap { $0.map { Float(1 - $0) * -10000 } })
-        }
+        let keyMask = mask.map { m in Tensor(shape: [b, caption.shape[1]], values: m.flatMap { $0.map { Float($0) } }) }
 
         let temporalTable = PositionTables.temporal(frames: f, dim: d)
         trace?("temp_pos_embed_table", temporalTable)
@@ -120,7 +123,9 @@ public final class LatteT2VTransformer: @unchecked Sendable {
                 if mode == .full {
                     cache?.cachedStream = stream.copy()
                 } else if let stored = cache?.cachedStream {
-                    precondition(stored.shape == stream.shape, "Skip-Cache stream \(stored.shape) does not match \(stream.shape)")
+                    precondition(
+                        stored.shape == stream.shape, "Skip-Cache stream \(stored.shape) does not match \(stream.shape)"
+                    )
                     stream = stored
                 }
             }
@@ -131,13 +136,13 @@ public final class LatteT2VTransformer: @unchecked Sendable {
             }
             let kv = spatialBlocks[i].captionKeyValues(projected, engine: engine)
             spatialBlocks[i](
-                &stream, t6: t6, rowsPerSample: f, heads: c.numAttentionHeads, caption: kv, keyBias: keyBias,
+                &stream, t6: t6, rowsPerSample: f, heads: c.numAttentionHeads, caption: kv, keyMask: keyMask,
                 workspace: ws, engine: engine)
             trace?("after_spatial_block_\(i)", stream)
             stream = LatteKernels.spatialToTemporal(stream, batch: b, frames: f, tokens: s)
             if i == 0 && f > 1 { LatteKernels.addFrameEmbedding(&stream, temporalTable) }
             temporalBlocks[i](
-                &stream, t6: t6, rowsPerSample: s, heads: c.numAttentionHeads, caption: nil, keyBias: nil,
+                &stream, t6: t6, rowsPerSample: s, heads: c.numAttentionHeads, caption: nil, keyMask: nil,
                 workspace: ws, engine: engine)
             trace?("after_temporal_block_\(i)", stream)
             stream = LatteKernels.temporalToSpatial(stream, batch: b, frames: f, tokens: s)
@@ -150,7 +155,9 @@ public final class LatteT2VTransformer: @unchecked Sendable {
         withExtendedLifetime((embedded, finalScaleShift)) {
             for bi in 0..<b {
                 for k in 0..<2 {
-                    for i in 0..<d { ssp[(bi * 2 + k) * d + i] = finalScaleShift.pointer[k * d + i] + embedded.pointer[bi * d + i] }
+                    for i in 0..<d {
+                        ssp[(bi * 2 + k) * d + i] = finalScaleShift.pointer[k * d + i] + embedded.pointer[bi * d + i]
+                    }
                 }
             }
         }
@@ -158,21 +165,24 @@ public final class LatteT2VTransformer: @unchecked Sendable {
         let np = normed.mutablePointer()
         withExtendedLifetime((stream, shiftScale)) {
             LatteKernels.layerNormModulate(
-                stream.pointer, rows: b * f * s, dim: d, shift: shiftScale.pointer, scale: shiftScale.pointer + d,
-                modulationStride: 2 * d, tokensPerSample: f * s, into: np)
+                stream.pointer, rows: b * f, tokens: s, dim: d, shift: shiftScale.pointer,
+                scale: shiftScale.pointer + d,
+                modulationStride: 2 * d, rowsPerSample: f, into: np)
         }
         let out = projOut(normed, engine: engine)  // (B·F, S, p·p·2C)
         trace?("proj_out", out)
         cache?.advance(after: timesteps[0])
-        let pixels = LatteKernels.unpatchify(out, batch: b, frames: f, channels: c.outChannels, rows: hp, cols: wp, patch: p)
-        return LatteKernels.permute5(pixels, [0, 2, 1, 3, 4])  // (B, 2C, F, H, W)
+        let pixels = LatteKernels.unpatchify(
+            out, batch: b, frames: f, channels: c.outChannels, rows: hp, cols: wp, patch: p)
+        return Layout.permute(pixels, [0, 2, 1, 3, 4])  // (B, 2C, F, H, W)
     }
 
     /// [current, skip] -> affine LayerNorm over 2D (eps 1e-6, float32) -> Linear 2D→D.
     private func fuseSkip(_ x: Tensor, _ skip: Tensor, module j: Int) -> Tensor {
         let d = config.hiddenSize
         var cat = LatteKernels.concatLastDim(x, skip)
-        LatteKernels.layerNormAffineInPlace(&cat, rows: x.count / d, dim: 2 * d, weight: skipNorms[j].weight, bias: skipNorms[j].bias, eps: 1e-6)
+        LatteKernels.layerNormAffineInPlace(
+            &cat, rows: x.count / d, dim: 2 * d, weight: skipNorms[j].weight, bias: skipNorms[j].bias, eps: 1e-6)
         return skipLinears[j](cat, engine: engine).reshaped(x.shape)
     }
 }

@@ -57,7 +57,9 @@ public final class LatteTransformer: @unchecked Sendable {
         }
         skipNorms = norms.map { (weight: $0.0, bias: $0.1) }
         skipLinears = fusions
-        blocks = try (0..<c.depth).map { try LatteBlock(prefix: "blocks.\($0)", config: c, engine: engine, tensor: tensor) }
+        blocks = try (0..<c.depth).map {
+            try LatteBlock(prefix: "blocks.\($0)", config: c, engine: engine, tensor: tensor)
+        }
         let outPerToken = c.patchSize * c.patchSize * c.outChannels
         finalAdaLN = Linear(
             weight: try tensor("final_layer.adaLN_modulation.1.weight", [2 * d, d]),
@@ -83,7 +85,8 @@ public final class LatteTransformer: @unchecked Sendable {
             x.shape == [b, c.numFrames, c.inChannels, c.latentSize, c.latentSize],
             "Latte expects (B, \(c.numFrames), \(c.inChannels), \(c.latentSize), \(c.latentSize)), got \(x.shape)")
         precondition(timesteps.count == b, "one timestep per sample")
-        precondition((labels != nil) == c.isClassConditional, "labels are required exactly for class-conditional models")
+        precondition(
+            (labels != nil) == c.isClassConditional, "labels are required exactly for class-conditional models")
         let mode = cache?.mode(at: timesteps[0]) ?? .full
 
         // Patch embedding (B·F, T, D), then + pos_embed.
@@ -116,7 +119,8 @@ public final class LatteTransformer: @unchecked Sendable {
                 if mode == .full {
                     cache?.cachedStream = h.copy()
                 } else if let stored = cache?.cachedStream {
-                    precondition(stored.shape == h.shape, "Skip-Cache stream \(stored.shape) does not match batch \(h.shape)")
+                    precondition(
+                        stored.shape == h.shape, "Skip-Cache stream \(stored.shape) does not match batch \(h.shape)")
                     h = stored
                 }
             }
@@ -129,7 +133,8 @@ public final class LatteTransformer: @unchecked Sendable {
             trace?(String(format: "block%02d_spatial_out", 2 * k), h)
             h = LatteKernels.spatialToTemporal(h, batch: b, frames: f, tokens: t)
             if k == 0 { LatteKernels.addFrameEmbedding(&h, tempEmbed) }
-            blocks[2 * k + 1](&h, siluCond: siluCond, rowsPerSample: t, heads: c.numHeads, workspace: ws, engine: engine)
+            blocks[2 * k + 1](
+                &h, siluCond: siluCond, rowsPerSample: t, heads: c.numHeads, workspace: ws, engine: engine)
             trace?(String(format: "block%02d_temporal_out", 2 * k + 1), h)
             h = LatteKernels.temporalToSpatial(h, batch: b, frames: f, tokens: t)
             if k < skips { stack.append(h) }
@@ -142,8 +147,8 @@ public final class LatteTransformer: @unchecked Sendable {
         let np = normed.mutablePointer()
         withExtendedLifetime((h, mod)) {
             LatteKernels.layerNormModulate(
-                h.pointer, rows: b * f * t, dim: d, shift: mod.pointer,
-                scale: mod.pointer + d, modulationStride: 2 * d, tokensPerSample: f * t, into: np)
+                h.pointer, rows: b * f, tokens: t, dim: d, shift: mod.pointer, scale: mod.pointer + d,
+                modulationStride: 2 * d, rowsPerSample: f, into: np)
         }
         let o = finalLinear(normed, engine: engine)  // (B·F, T, p·p·2C)
         trace?("final_layer_out", o)
@@ -157,7 +162,8 @@ public final class LatteTransformer: @unchecked Sendable {
         let d = config.hiddenSize
         let rows = h.count / d
         var cat = LatteKernels.concatLastDim(h, skip)
-        LatteKernels.layerNormAffineInPlace(&cat, rows: rows, dim: 2 * d, weight: skipNorms[j].weight, bias: skipNorms[j].bias, eps: 1e-6)
+        LatteKernels.layerNormAffineInPlace(
+            &cat, rows: rows, dim: 2 * d, weight: skipNorms[j].weight, bias: skipNorms[j].bias, eps: 1e-6)
         return skipLinears[j](cat, engine: engine).reshaped(h.shape)
     }
 }

@@ -11,7 +11,8 @@ struct Linear {
     /// Prepares W (N, K) and b (N) for `engine`.
     init(weight: Tensor, bias: Tensor?, engine: GEMMEngine) {
         precondition(weight.rank == 2, "linear weight must be (out, in), got \(weight.shape)")
-        precondition(bias == nil || bias?.shape == [weight.shape[0]], "bias \(bias?.shape ?? []) does not match \(weight.shape)")
+        precondition(
+            bias == nil || bias?.shape == [weight.shape[0]], "bias \(bias?.shape ?? []) does not match \(weight.shape)")
         self.weight = engine.prepare(weight: weight)
         self.bias = bias
     }

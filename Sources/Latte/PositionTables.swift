@@ -15,7 +15,8 @@ public enum PositionTables {
     /// 2-D table (rows·cols, dim) for a grid of latent patches, PixArt/diffusers style:
     /// coordinates fl32(fl32(i) / fl32(n/base)) / interp; channels [0, dim/2) encode the column,
     /// [dim/2, dim) the row.
-    public static func spatial(rows: Int, cols: Int, dim: Int, baseSize: Int, interpolationScale: Double = 1) -> Tensor {
+    public static func spatial(rows: Int, cols: Int, dim: Int, baseSize: Int, interpolationScale: Double = 1) -> Tensor
+    {
         precondition(dim % 4 == 0, "2-D position table needs dim divisible by 4, got \(dim)")
         func coordinates(_ n: Int) -> [Double] {
             let ratio = Float(Double(n) / Double(baseSize))

@@ -50,6 +50,15 @@ public struct SkipCacheSchedule: Sendable, Equatable, Codable {
         SkipCacheSchedule(interval: interval, start: start, stop: stop, stopRule: .atOrBelow)
     }
 
+    /// The official text-to-video flag "N<interval>-<start>-<stop>" (e.g. "N2-700-50"), or nil.
+    public init?(textToVideoFlag flag: String) {
+        let parts = flag.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].hasPrefix("N"), let interval = Int(parts[0].dropFirst()), interval >= 1,
+            let start = Int(parts[1]), let stop = Int(parts[2])
+        else { return nil }
+        self = .textToVideo(interval: interval, start: start, stop: stop)
+    }
+
     func resets(after t: Int) -> Bool {
         switch stopRule {
         case .below: return t < stop

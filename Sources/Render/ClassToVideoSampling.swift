@@ -28,12 +28,15 @@ struct ClassToVideoSampling {
 
     /// The initial latents of a seed.
     func initialLatents(seed: Int) -> Tensor {
-        GaussianNoise(seed: UInt64(bitPattern: Int64(seed))).tensor(shape: latentShape, stream: GaussianNoise.Stream.initialLatents)
+        GaussianNoise(seed: UInt64(bitPattern: Int64(seed))).tensor(
+            shape: latentShape, stream: GaussianNoise.Stream.initialLatents)
     }
 
     /// Runs (or resumes) the denoise loop. `state` carries the video index, iteration, latents and
     /// cache state; it is updated in place and handed to `save` at checkpoints.
-    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int) -> Void) throws -> Tensor {
+    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int) -> Void) throws
+        -> Tensor
+    {
         let diffusion = try RespacedDiffusion(steps: steps)
         let loop = DenoiseLoop(sampler: Sampler(method: method, diffusion: diffusion))
         let noise = GaussianNoise(seed: UInt64(bitPattern: Int64(seed)))
@@ -41,7 +44,9 @@ struct ClassToVideoSampling {
         let c = model.config
         var labels: [Int]?
         if let classIndex {
-            guard let null = c.nullClass else { throw RenderError.unsupported("the model is unconditional; it takes no class") }
+            guard let null = c.nullClass else {
+                throw RenderError.unsupported("the model is unconditional; it takes no class")
+            }
             labels = useCFG ? [classIndex, null] : [classIndex]
         } else if useCFG {
             throw RenderError.unsupported("guidance \(guidance) needs a class-conditional model; use guidance 1.0")
@@ -59,7 +64,8 @@ struct ClassToVideoSampling {
                     if mode == .full { state.fullSteps += 1 } else { state.cachedSteps += 1 }
                     if useCFG {
                         let doubled = ClassifierFreeGuidance.doubled(x)
-                        let out = model.forward(doubled, timesteps: [step.timestep, step.timestep], labels: labels, cache: &cacheState)
+                        let out = model.forward(
+                            doubled, timesteps: [step.timestep, step.timestep], labels: labels, cache: &cacheState)
                         return ClassifierFreeGuidance.conditionalHalf(
                             ClassifierFreeGuidance.combine(out, scale: guidance, guidedChannels: c.inChannels))
                     }

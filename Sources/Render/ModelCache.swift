@@ -43,7 +43,9 @@ public final class ModelCache: @unchecked Sendable {
         lock.unlock()
         let engine = try engine(for: compute)
         let transformer: LatteTransformer
-        do { transformer = try LatteTransformer.load(checkpoint: entry.checkpoint, numHeads: entry.heads, engine: engine) } catch {
+        do {
+            transformer = try LatteTransformer.load(checkpoint: entry.checkpoint, numHeads: entry.heads, engine: engine)
+        } catch {
             throw RenderError.model(name: entry.name, reason: "\(entry.checkpoint.path): \(error)")
         }
         let vae: VAEDecoder
@@ -75,6 +77,8 @@ enum ComputeEngineFactory {
         case .openblas: backend = .openblas
         }
         let precision: Precision = compute.precision == .bf16 ? .bf16 : .fp32
-        return try makeGEMMEngine(ComputeOptions(backend: backend, precision: precision, threads: compute.threads > 0 ? compute.threads : nil))
+        return try makeGEMMEngine(
+            ComputeOptions(backend: backend, precision: precision, threads: compute.threads > 0 ? compute.threads : nil)
+        )
     }
 }

@@ -2,6 +2,7 @@
 // frame by frame, MP4 + poster written atomically; then the result. The daemon's worker and
 // `skipdit render` both run jobs through this.
 
+import Checkpoints
 import Diffusion
 import Foundation
 import Jobs
@@ -23,8 +24,14 @@ public final class RenderPipeline: @unchecked Sendable {
     /// Save the render state every this many sampler steps.
     public var checkpointEvery: Int
     public var mp4Options: MP4Options
+    /// Testing aid: also write each video's final latents (1, F, C, h, w) as `<output>.latents.npy`,
+    /// so a resumed render can be compared bit for bit with an uninterrupted one.
+    public var dumpsLatents = false
 
-    public init(models: ModelCache = ModelCache(), compute: ComputeSettings, checkpointEvery: Int = 5, mp4Options: MP4Options = MP4Options()) {
+    public init(
+        models: ModelCache = ModelCache(), compute: ComputeSettings, checkpointEvery: Int = 5,
+        mp4Options: MP4Options = MP4Options()
+    ) {
         self.models = models
         self.compute = compute
         self.checkpointEvery = max(1, checkpointEvery)
@@ -49,16 +56,19 @@ public final class RenderPipeline: @unchecked Sendable {
         }
         var timings: [String: Double] = [:]
         let loadStart = Date()
-        observer.progress(RenderProgress(phase: .loading, video: 0, videos: plan.videos.count, step: 0, steps: plan.steps))
+        observer.progress(
+            RenderProgress(phase: .loading, video: 0, videos: plan.videos.count, step: 0, steps: plan.steps))
         let model = try models.classToVideo(plan.model, compute: compute)
         timings["load"] = Date().timeIntervalSince(loadStart)
         let config = model.transformer.config
         let pixels = config.latentSize * Int(model.vae.config.upsamplingFactor)
         guard config.numFrames <= plan.limits.maxFrames else {
-            throw RenderError.unsupported("the model renders \(config.numFrames) frames, above limits.max_frames \(plan.limits.maxFrames)")
+            throw RenderError.unsupported(
+                "the model renders \(config.numFrames) frames, above limits.max_frames \(plan.limits.maxFrames)")
         }
         guard pixels <= plan.limits.maxResolution else {
-            throw RenderError.unsupported("the model renders \(pixels)x\(pixels), above limits.max_resolution \(plan.limits.maxResolution)")
+            throw RenderError.unsupported(
+                "the model renders \(pixels)x\(pixels), above limits.max_resolution \(plan.limits.maxResolution)")
         }
 
         let sampling = ClassToVideoSampling(
@@ -85,10 +95,20 @@ public final class RenderPipeline: @unchecked Sendable {
                 let elapsed = Date().timeIntervalSince(started)
                 let eta = done > 0 ? elapsed / Double(done) * Double(totalSteps - index * plan.steps - step) : nil
                 observer.progress(
-                    RenderProgress(phase: .denoising, video: index, videos: plan.videos.count, step: step, steps: plan.steps, etaSeconds: eta))
+                    RenderProgress(
+                        phase: .denoising, video: index, videos: plan.videos.count, step: step, steps: plan.steps,
+                        etaSeconds: eta))
             }
-            observer.progress(RenderProgress(phase: .decoding, video: index, videos: plan.videos.count, step: plan.steps, steps: plan.steps))
+            observer.progress(
+                RenderProgress(
+                    phase: .decoding, video: index, videos: plan.videos.count, step: plan.steps, steps: plan.steps))
             var finished = try write(latents: latents, video: video, plan: plan, vae: model.vae)
+            if dumpsLatents {
+                let url = video.url.appendingPathExtension("latents.npy")
+                do { try NumPy.write(latents, to: url) } catch {
+                    throw RenderError.output(path: url.path, reason: "cannot write the latents: \(error)")
+                }
+            }
             finished.fullSteps = state.fullSteps
             finished.cachedSteps = state.cachedSteps
             finished.timings["denoise"] = state.denoiseSeconds
@@ -97,24 +117,32 @@ public final class RenderPipeline: @unchecked Sendable {
             state = freshState(digest: digest, video: index + 1, sampling: sampling, plan: plan, finished: done)
             if state.videoIndex < plan.videos.count { try observer.save(state) }
         }
-        observer.progress(RenderProgress(phase: .done, video: plan.videos.count, videos: plan.videos.count, step: plan.steps, steps: plan.steps))
+        observer.progress(
+            RenderProgress(
+                phase: .done, video: plan.videos.count, videos: plan.videos.count, step: plan.steps, steps: plan.steps))
         return JobResult(videos: state.finishedVideos, timings: timings)
     }
 
-    private func freshState(digest: String, video: Int, sampling: ClassToVideoSampling, plan: RenderPlan, finished: [FinishedVideo]) -> RenderState {
-        let latents = video < plan.videos.count ? sampling.initialLatents(seed: plan.videos[video].seed) : Tensor(zeros: [1])
+    private func freshState(
+        digest: String, video: Int, sampling: ClassToVideoSampling, plan: RenderPlan, finished: [FinishedVideo]
+    ) -> RenderState {
+        let latents =
+            video < plan.videos.count ? sampling.initialLatents(seed: plan.videos[video].seed) : Tensor(zeros: [1])
         return RenderState(
             planDigest: digest, videoIndex: video, iteration: 0, latents: latents, cacheCounter: 0, cachedStream: nil,
             finishedVideos: finished)
     }
 
     /// Decodes (1, F, C, h, w) latents frame by frame into the MP4 (and the poster from the middle frame).
-    private func write(latents: Tensor, video: RenderPlan.Video, plan: RenderPlan, vae: VAEDecoder) throws -> FinishedVideo {
+    private func write(latents: Tensor, video: RenderPlan.Video, plan: RenderPlan, vae: VAEDecoder) throws
+        -> FinishedVideo
+    {
         let f = latents.shape[1]
         let z = vae.latentsToZ(latents.reshaped(Array(latents.shape.dropFirst())))
         let directory = video.url.deletingLastPathComponent()
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw RenderError.output(path: directory.path, reason: "cannot create the output folder: \(error.localizedDescription)")
+            throw RenderError.output(
+                path: directory.path, reason: "cannot create the output folder: \(error.localizedDescription)")
         }
         var writer: MP4Writer?
         var decodeSeconds = 0.0, encodeSeconds = 0.0
@@ -125,7 +153,9 @@ public final class RenderPipeline: @unchecked Sendable {
             let rgb = FrameConversion.uint8(frame, rounding: .roundHalfUp)
             let t1 = Date()
             decodeSeconds += t1.timeIntervalSince(t0)
-            if writer == nil { writer = try MP4Writer(url: video.url, width: w, height: h, fps: plan.fps, options: mp4Options) }
+            if writer == nil {
+                writer = try MP4Writer(url: video.url, width: w, height: h, fps: plan.fps, options: mp4Options)
+            }
             try writer?.append(rgb: rgb)
             if index == f / 2 { poster = (rgb, w, h) }
             t0 = Date()
@@ -134,7 +164,9 @@ public final class RenderPipeline: @unchecked Sendable {
         let t2 = Date()
         try writer?.finish()
         let posterURL = PosterWriter.posterURL(forVideo: video.url)
-        if let poster { try PosterWriter.writePNG(rgb: poster.rgb, width: poster.width, height: poster.height, to: posterURL) }
+        if let poster {
+            try PosterWriter.writePNG(rgb: poster.rgb, width: poster.width, height: poster.height, to: posterURL)
+        }
         encodeSeconds += Date().timeIntervalSince(t2)
         let posterPath = (video.relativePath as NSString).deletingPathExtension + ".png"
         return FinishedVideo(

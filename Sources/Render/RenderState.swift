@@ -64,7 +64,8 @@ public struct RenderState: Sendable {
     public func encoded() throws -> Data {
         let header = Header(
             planDigest: planDigest, videoIndex: videoIndex, iteration: iteration, latentShape: latents.shape,
-            cacheCounter: cacheCounter, cachedShape: cachedStream?.shape, fullSteps: fullSteps, cachedSteps: cachedSteps,
+            cacheCounter: cacheCounter, cachedShape: cachedStream?.shape, fullSteps: fullSteps,
+            cachedSteps: cachedSteps,
             denoiseSeconds: denoiseSeconds, finishedVideos: finishedVideos)
         let json = try JSONEncoder().encode(header)
         var data = Self.magic
@@ -78,9 +79,13 @@ public struct RenderState: Sendable {
     /// Parses a serialized state; a damaged file is an error (the caller starts over).
     public static func decode(_ data: Data) throws -> RenderState {
         func fail(_ why: String) -> RenderError { .badState(why) }
-        guard data.count > magic.count + 4, data.prefix(magic.count) == magic else { throw fail("not a skipdit render state") }
+        guard data.count > magic.count + 4, data.prefix(magic.count) == magic else {
+            throw fail("not a skipdit render state")
+        }
         let lengthStart = data.startIndex + magic.count
-        let length = data[lengthStart..<lengthStart + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let length = data[lengthStart..<lengthStart + 4].enumerated().reduce(0) {
+            $0 | Int($1.element) << (8 * $1.offset)
+        }
         let jsonStart = lengthStart + 4
         guard length > 0, jsonStart + length <= data.endIndex else { throw fail("bad header length \(length)") }
         let header: Header
@@ -107,7 +112,8 @@ public struct RenderState: Sendable {
         return RenderState(
             planDigest: header.planDigest, videoIndex: header.videoIndex, iteration: header.iteration, latents: latents,
             cacheCounter: header.cacheCounter, cachedStream: cached, fullSteps: header.fullSteps,
-            cachedSteps: header.cachedSteps, denoiseSeconds: header.denoiseSeconds, finishedVideos: header.finishedVideos)
+            cachedSteps: header.cachedSteps, denoiseSeconds: header.denoiseSeconds,
+            finishedVideos: header.finishedVideos)
     }
 }
 
@@ -123,7 +129,10 @@ public struct FinishedVideo: Sendable, Codable, Equatable {
     /// Seconds per phase (denoise, decode, encode).
     public var timings: [String: Double]
 
-    public init(seed: Int, path: String, poster: String, sha256: String, fullSteps: Int, cachedSteps: Int, timings: [String: Double]) {
+    public init(
+        seed: Int, path: String, poster: String, sha256: String, fullSteps: Int, cachedSteps: Int,
+        timings: [String: Double]
+    ) {
         self.seed = seed
         self.path = path
         self.poster = poster

@@ -2,6 +2,7 @@
 // whether its owner is still alive.
 
 import Foundation
+import Jobs
 
 /// Who works on a claimed job, since when, and the latest sign of life.
 public struct Lease: Sendable, Equatable {
@@ -33,16 +34,16 @@ public struct Lease: Sendable, Equatable {
 
     /// The lease as a YAML record.
     func encoded() -> Data {
-        let fields: [RecordField] = [
-            RecordField("host", .string(owner.host)),
-            RecordField("boot_id", .string(owner.bootID)),
-            RecordField("pid", .int(Int(owner.pid))),
-            RecordField("process_start", .string(String(owner.startTime))),
-            RecordField("generation", .int(generation)),
-            RecordField("source", .string(source)),
-            RecordField("claimed", .string(Timestamp.format(claimed))),
-            RecordField("heartbeat", .string(Timestamp.format(heartbeat))),
-            RecordField("released", .bool(released)),
+        let fields: [(String, YAMLValue)] = [
+            ("host", .string(owner.host)),
+            ("boot_id", .string(owner.bootID)),
+            ("pid", .int(Int(owner.pid))),
+            ("process_start", .string(String(owner.startTime))),
+            ("generation", .int(generation)),
+            ("source", .string(source)),
+            ("claimed", .string(Timestamp.format(claimed))),
+            ("heartbeat", .string(Timestamp.format(heartbeat))),
+            ("released", .bool(released)),
         ]
         return Data(RecordYAML.emit(fields).utf8)
     }
@@ -53,7 +54,7 @@ public struct Lease: Sendable, Equatable {
             throw SpoolError.malformedRecord(path: path, line: 1, reason: "not UTF-8")
         }
         let fields = try RecordYAML.readTopLevel(text, path: path)
-        func field<T>(_ key: String, _ get: (RecordValue) -> T?) throws -> T {
+        func field<T>(_ key: String, _ get: (YAMLValue) -> T?) throws -> T {
             guard let value = fields[key], let typed = get(value) else {
                 throw SpoolError.malformedRecord(path: path, line: 1, reason: "missing or bad `\(key)`")
             }

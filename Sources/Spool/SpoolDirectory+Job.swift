@@ -9,6 +9,7 @@
 // daemon (this one after a restart, or another) takes it over at once and resumes it.
 
 import Foundation
+import Jobs
 
 extension SpoolDirectory {
     /// The highest lease generation in a job directory (0 when none).
@@ -52,13 +53,13 @@ extension SpoolDirectory {
 
     /// Writes processing/<id>/progress.yaml atomically.
     public func writeProgress(_ progress: JobProgress, for job: ClaimedJob) throws {
-        var fields: [RecordField] = [
-            RecordField("phase", .string(progress.phase)),
-            RecordField("step", .int(progress.step)),
-            RecordField("total_steps", .int(progress.totalSteps)),
+        var fields: [(String, YAMLValue)] = [
+            ("phase", .string(progress.phase)),
+            ("step", .int(progress.step)),
+            ("total_steps", .int(progress.totalSteps)),
         ]
-        if let eta = progress.etaSeconds { fields.append(RecordField("eta_seconds", .double(eta))) }
-        fields.append(RecordField("updated", .string(Timestamp.format(progress.updated))))
+        if let eta = progress.etaSeconds { fields.append(("eta_seconds", .double(eta))) }
+        fields.append(("updated", .string(Timestamp.format(progress.updated))))
         let url = job.directory.appendingPathComponent(SpoolLayout.progressFile)
         try FileOps.writeAtomically(Data(RecordYAML.emit(fields).utf8), to: url)
     }
@@ -102,34 +103,34 @@ extension SpoolDirectory {
     }
 
     /// Records the result and moves the job to done/ or failed/; returns its final directory.
-    /// `record` is a map of the caller's fields (parameters, seeds, timings, outputs…; another value is
-    /// stored as `details`); the spool adds job, source, status, reason, finished, host and pid first.
+    /// `record` is a mapping of the caller's fields (parameters, seeds, timings, outputs…; another value
+    /// is stored as `details`); the spool adds job, source, status, reason, finished, host and pid first.
     @discardableResult
-    public func finish(_ job: ClaimedJob, outcome: JobOutcome, record: RecordValue = [:]) throws -> URL {
+    public func finish(_ job: ClaimedJob, outcome: JobOutcome, record: YAMLValue = .mapping([])) throws -> URL {
         try verifyOwnership(job)
-        var fields: [RecordField] = [
-            RecordField("job", .string(job.id)),
-            RecordField("source", .string(job.source)),
+        var fields: [(String, YAMLValue)] = [
+            ("job", .string(job.id)),
+            ("source", .string(job.source)),
         ]
         switch outcome {
         case .done:
-            fields.append(RecordField("status", "done"))
+            fields.append(("status", .string("done")))
         case let .failed(reason):
-            fields.append(RecordField("status", "failed"))
-            fields.append(RecordField("reason", .string(reason)))
+            fields.append(("status", .string("failed")))
+            fields.append(("reason", .string(reason)))
         }
         fields += [
-            RecordField("finished", .string(Timestamp.format(Date()))),
-            RecordField("host", .string(identity.host)),
-            RecordField("pid", .int(Int(identity.pid))),
+            ("finished", .string(Timestamp.format(Date()))),
+            ("host", .string(identity.host)),
+            ("pid", .int(Int(identity.pid))),
         ]
-        let extra: [RecordField]
+        let extra: [(String, YAMLValue)]
         switch record {
-        case let .map(given): extra = given
+        case let .mapping(given): extra = given
         case .null: extra = []
-        default: extra = [RecordField("details", record)]
+        default: extra = [("details", record)]
         }
-        fields += extra.filter { field in !fields.contains { $0.key == field.key } }
+        fields += extra.filter { field in !fields.contains { $0.0 == field.0 } }
         let result = job.directory.appendingPathComponent(SpoolLayout.resultFile)
         try FileOps.writeAtomically(Data(RecordYAML.emit(fields).utf8), to: result)
         return try completeFinish(job)
@@ -152,7 +153,7 @@ extension SpoolDirectory {
     }
 
     /// The top-level fields of a result.yaml, or nil when missing.
-    func readResult(_ url: URL) throws -> [String: RecordValue]? {
+    func readResult(_ url: URL) throws -> [String: YAMLValue]? {
         guard let data = try FileOps.readFile(url) else { return nil }
         guard let text = String(data: data, encoding: .utf8) else {
             throw SpoolError.malformedRecord(path: url.path, line: 1, reason: "not UTF-8")

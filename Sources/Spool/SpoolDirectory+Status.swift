@@ -1,6 +1,7 @@
 // SpoolDirectory+Status: the read-only snapshot for `skipdit status`, and `skipdit cancel`.
 
 import Foundation
+import Jobs
 
 extension SpoolDirectory {
     /// The queue (all job files in incoming/, stable or not, plus resumable jobs, in claim order),
@@ -57,10 +58,10 @@ extension SpoolDirectory {
 
     private func requestCancel(_ directory: URL, jobID: String) throws -> CancelOutcome {
         let marker = directory.appendingPathComponent(SpoolLayout.cancelFile)
-        let fields = [
-            RecordField("requested", .string(Timestamp.format(Date()))),
-            RecordField("host", .string(identity.host)),
-            RecordField("pid", .int(Int(identity.pid))),
+        let fields: [(String, YAMLValue)] = [
+            ("requested", .string(Timestamp.format(Date()))),
+            ("host", .string(identity.host)),
+            ("pid", .int(Int(identity.pid))),
         ]
         do {
             try FileOps.writeAtomically(Data(RecordYAML.emit(fields).utf8), to: marker)

@@ -27,22 +27,22 @@ public enum Activation {
 
     /// y = geluTanh(x), computed as x·sigmoid(2·√(2/π)·(x + 0.044715·x³)) (no cancellation).
     public static func geluTanh(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        map(x, count, y) { geluTanhVector($0) }
+        map(x, count, y, GELUTanhOp.self)
     }
 
     /// y = geluErf(x), computed as x·erfc(−x/√2)/2.
     public static func geluErf(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        map(x, count, y) { v in v * 0.5 * VectorMath.erfc(v * -0.707_106_781_186_547_5) }
+        map(x, count, y, GELUErfOp.self)
     }
 
     /// y = x·sigmoid(x).
     public static func silu(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        map(x, count, y) { v in v * VectorMath.sigmoid(v) }
+        map(x, count, y, SiLUOp.self)
     }
 
     /// y = 1/(1 + e^−x).
     public static func sigmoid(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>) {
-        map(x, count, y) { VectorMath.sigmoid($0) }
+        map(x, count, y, SigmoidOp.self)
     }
 
     /// y = geluTanh(a) ⊙ b (y may alias a or b).
@@ -75,11 +75,11 @@ public enum Activation {
     }
 
     /// Applies a vector function to count floats, parallel over chunks; the tail is zero-padded.
-    @inline(__always)
-    static func map(
-        _ x: UnsafePointer<Float>, _ count: Int, _ y: UnsafeMutablePointer<Float>,
-        _ f: (SIMD8<Float>) -> SIMD8<Float>
+    /// Generic over the function type so each activation gets its own inlined loop.
+    static func map<F: VectorFunction>(
+        _ x: UnsafePointer<Float>, _ count: Int, _ y: UnsafeMutablePointer<Float>, _ op: F.Type
     ) {
+        let f = F.apply
         Elementwise.parallelChunks(count) { lo, hi in
             let n = hi - lo, xp = x + lo, yp = y + lo
             var i = 0
@@ -101,4 +101,27 @@ public enum Activation {
         withExtendedLifetime(x) { body(x.pointer, x.count, yp) }
         return y
     }
+}
+
+/// A pointwise function on 8 floats (a type, so loops specialise and inline it).
+protocol VectorFunction {
+    static func apply(_ v: SIMD8<Float>) -> SIMD8<Float>
+}
+
+enum GELUTanhOp: VectorFunction {
+    @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> { Activation.geluTanhVector(v) }
+}
+
+enum GELUErfOp: VectorFunction {
+    @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        v * 0.5 * VectorMath.erfc(v * -0.707_106_781_186_547_5)
+    }
+}
+
+enum SiLUOp: VectorFunction {
+    @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> { v * VectorMath.sigmoid(v) }
+}
+
+enum SigmoidOp: VectorFunction {
+    @inline(__always) static func apply(_ v: SIMD8<Float>) -> SIMD8<Float> { VectorMath.sigmoid(v) }
 }

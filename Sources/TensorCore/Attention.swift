@@ -1,8 +1,10 @@
 // Multi-head scaled dot-product attention, stride-based so one kernel serves packed qkv (Latte:
 // (R, N, 3D) = [q|k|v], head-major), separate q/k/v (T5; cross-attention with Nq ≠ Nk) and the
-// single-head VAE mid-block attention. Work is split into (row, head, query block) tiles; each
-// tile runs S = scale·Q·Kᵀ (+ bias, key mask), softmax, O = P·V through the GEMM engine, with
-// bounded per-thread scratch for S.
+// single-head VAE mid-block attention. Work is split into (row, head[, query block]) tiles; each
+// tile runs S = scale·Q·Kᵀ (+ bias, key mask), softmax, O = P·V. Tiles with few keys (temporal
+// attention, N = 16) run concurrently on a SIMD kernel; larger tiles run one after another through
+// the GEMM engine (which parallelises inside and must not be called concurrently: OpenBLAS 0.3.21
+// crashed and slowed down when called from several threads), with S bounded to 16 MiB.
 
 /// One attention input: the element (row r, token t, channel c) is at
 /// `pointer[r·rowStride + t·tokenStride + c]`; head e uses channels e·hd ..< (e+1)·hd.
@@ -21,10 +23,10 @@ public struct AttentionOperand {
 
 /// Attention kernels.
 public enum Attention {
-    /// Scratch floats per tile when tiles run in parallel (S block of ≤ 256 KiB).
-    static let smallScratch = 1 << 16
-    /// Scratch floats per tile when one tile at a time uses the whole machine (≤ 16 MiB).
-    static let largeScratch = 1 << 22
+    /// Up to this many keys, tiles run concurrently on the built-in SIMD kernel instead of GEMMs.
+    public static let smallKeyLimit = 64
+    /// Bound on the score block S of the GEMM path, in floats (16 MiB).
+    static let gemmScratch = 1 << 22
 
     // MARK: Tensor level
 
@@ -86,28 +88,26 @@ public enum Attention {
         let ots = outputTokenStride ?? heads * headDim
         let pairs = rows * heads
         guard pairs > 0, queries > 0 else { return }
-        let threads = Parallel.threadCount
-        // Many small tiles: run tiles concurrently, each GEMM single-threaded in its caller.
-        // Few large tiles: one at a time, letting the engine and the softmax use all cores.
-        let concurrentTiles = pairs >= 2 * threads || queries * keys * headDim < (1 << 20)
-        let scratch = concurrentTiles ? smallScratch : largeScratch
-        let block = max(1, min(queries, scratch / keys))
-        let blocks = (queries + block - 1) / block
         let geometry = Geometry(q: q, k: k, v: v, queries: queries, keys: keys, heads: heads, headDim: headDim,
-                                scale: scale, keyMask: keyMask, bias: bias, output: output, ots: ots, block: block)
-        if concurrentTiles {
-            Parallel.forRange(pairs * blocks) { range in
-                let s = UnsafeMutablePointer<Float>.allocate(capacity: block * keys)
-                defer { s.deallocate() }
-                for tile in range {
-                    geometry.run(pair: tile / blocks, block: tile % blocks, scores: s, engine: engine, parallel: false)
-                }
+                                scale: scale, keyMask: keyMask, bias: bias, output: output, ots: ots,
+                                block: max(1, min(queries, gemmScratch / keys)))
+        if keys <= smallKeyLimit {
+            // Few keys (temporal attention): SIMD tiles, all cores, no library calls.
+            let padded = (keys + 15) & ~15
+            Parallel.forRange(pairs, grain: max(1, 4096 / max(queries * padded, 1))) { range in
+                let kt = UnsafeMutablePointer<Float>.allocate(capacity: (headDim + 4) * padded)
+                defer { kt.deallocate() }
+                kt.update(repeating: 0, count: (headDim + 4) * padded)
+                for pair in range { geometry.runSmall(pair: pair, transposedKeys: kt, scores: kt + headDim * padded) }
             }
         } else {
-            let s = UnsafeMutablePointer<Float>.allocate(capacity: block * keys)
+            // Larger tiles: one at a time (the GEMM engine is not called concurrently), the engine
+            // and the softmax use all cores.
+            let s = UnsafeMutablePointer<Float>.allocate(capacity: geometry.block * keys)
             defer { s.deallocate() }
+            let blocks = (queries + geometry.block - 1) / geometry.block
             for tile in 0..<(pairs * blocks) {
-                geometry.run(pair: tile / blocks, block: tile % blocks, scores: s, engine: engine, parallel: true)
+                geometry.run(pair: tile / blocks, block: tile % blocks, scores: s, engine: engine)
             }
         }
     }
@@ -119,7 +119,7 @@ public enum Attention {
         let keyMask: UnsafePointer<Float>?, bias: UnsafePointer<Float>?
         let output: UnsafeMutablePointer<Float>, ots: Int, block: Int
 
-        func run(pair: Int, block index: Int, scores s: UnsafeMutablePointer<Float>, engine: GEMMEngine, parallel: Bool) {
+        func run(pair: Int, block index: Int, scores s: UnsafeMutablePointer<Float>, engine: GEMMEngine) {
             let r = pair / heads, e = pair % heads
             let q0 = index * block, nb = min(block, queries - q0)
             let qp = q.pointer + r * q.rowStride + q0 * q.tokenStride + e * headDim
@@ -129,27 +129,109 @@ public enum Attention {
                         a: qp, lda: q.tokenStride, b: kp, ldb: k.tokenStride, beta: 0, c: s, ldc: keys)
             let mask = keyMask.map { $0 + r * keys }
             let allMasked = mask.map { m in (0..<keys).allSatisfy { m[$0] == 0 } } ?? false
-            let biasBlock = bias.map { $0 + (e * queries + q0) * keys }
-            let rowsBody = { (range: Range<Int>) in
-                for i in range {
-                    let row = s + i * keys
-                    if allMasked {
-                        row.update(repeating: 0, count: keys)
-                    } else {
-                        if let b = biasBlock { Elementwise.addRun(UnsafePointer(row), 1, b + i * keys, 1, row, keys) }
-                        if let m = mask { for j in 0..<keys where m[j] == 0 { row[j] = -.infinity } }
-                    }
-                    Softmax.row(row, keys)
-                }
-            }
-            if parallel {
-                Parallel.forRange(nb, grain: max(1, 8192 / keys), rowsBody)
-            } else {
-                rowsBody(0..<nb)
+            Parallel.forRange(nb, grain: max(1, 8192 / keys)) { range in
+                for i in range { finishScores(s + i * keys, query: q0 + i, head: e, mask: mask, allMasked: allMasked) }
             }
             engine.gemm(transA: false, transB: false, m: nb, n: headDim, k: keys, alpha: 1,
                         a: s, lda: keys, b: vp, ldb: v.tokenStride, beta: 0,
                         c: output + (r * queries + q0) * ots + e * headDim, ldc: ots)
+        }
+
+        /// Adds the bias row, applies the key mask and takes the softmax of one score row.
+        @inline(__always)
+        func finishScores(_ row: UnsafeMutablePointer<Float>, query i: Int, head e: Int, mask: UnsafePointer<Float>?, allMasked: Bool) {
+            if allMasked {
+                row.update(repeating: 0, count: keys)
+            } else {
+                if let b = bias { Elementwise.addRun(UnsafePointer(row), 1, b + (e * queries + i) * keys, 1, row, keys) }
+                if let m = mask { for j in 0..<keys where m[j] == 0 { row[j] = -.infinity } }
+            }
+            Softmax.row(row, keys)
+        }
+
+        /// The whole (row, head) tile without GEMM calls: Kᵀ is copied to `kt` (headDim × padded,
+        /// padding columns zero) so each score row is a sum of broadcast-multiplied SIMD rows.
+        func runSmall(pair: Int, transposedKeys kt: UnsafeMutablePointer<Float>, scores s: UnsafeMutablePointer<Float>) {
+            let r = pair / heads, e = pair % heads
+            let padded = (keys + 15) & ~15
+            let kp = k.pointer + r * k.rowStride + e * headDim
+            let vp = v.pointer + r * v.rowStride + e * headDim
+            for j in 0..<keys {
+                let src = kp + j * k.tokenStride
+                for c in 0..<headDim { kt[c * padded + j] = src[c] }
+            }
+            let mask = keyMask.map { $0 + r * keys }
+            let allMasked = mask.map { m in (0..<keys).allSatisfy { m[$0] == 0 } } ?? false
+            var i0 = 0
+            while i0 < queries {
+                // Scores for up to 4 queries at once (independent accumulators hide FMA latency).
+                let nq = min(4, queries - i0)
+                let q0 = q.pointer + r * q.rowStride + i0 * q.tokenStride + e * headDim
+                let q1 = nq > 1 ? q0 + q.tokenStride : q0, q2 = nq > 2 ? q0 + 2 * q.tokenStride : q0
+                let q3 = nq > 3 ? q0 + 3 * q.tokenStride : q0
+                var jb = 0
+                while jb < padded {
+                    var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+                    for c in 0..<headDim {
+                        let kv = load16(kt + c * padded + jb)
+                        a0 += q0[c] * kv
+                        a1 += q1[c] * kv
+                        a2 += q2[c] * kv
+                        a3 += q3[c] * kv
+                    }
+                    store16(a0 * scale, s + jb)
+                    store16(a1 * scale, s + padded + jb)
+                    store16(a2 * scale, s + 2 * padded + jb)
+                    store16(a3 * scale, s + 3 * padded + jb)
+                    jb += 16
+                }
+                for t in 0..<nq {
+                    let row = s + t * padded
+                    finishScores(row, query: i0 + t, head: e, mask: mask, allMasked: allMasked)
+                    weightedValues(row, vp, output + (r * queries + i0 + t) * ots + e * headDim)
+                }
+                i0 += nq
+            }
+        }
+
+        /// o (headDim) = Σ_j p[j]·v_j, 64 channels at a time in four accumulators.
+        @inline(__always)
+        func weightedValues(_ p: UnsafePointer<Float>, _ vp: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>) {
+            let vs = v.tokenStride
+            var c = 0
+            while c + 64 <= headDim {
+                var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+                for j in 0..<keys {
+                    let w = p[j], row = vp + j * vs + c
+                    a0 += w * load16(row)
+                    a1 += w * load16(row + 16)
+                    a2 += w * load16(row + 32)
+                    a3 += w * load16(row + 48)
+                }
+                store16(a0, o + c)
+                store16(a1, o + c + 16)
+                store16(a2, o + c + 32)
+                store16(a3, o + c + 48)
+                c += 64
+            }
+            while c + 16 <= headDim {
+                var a = SIMD16<Float>()
+                for j in 0..<keys { a += p[j] * load16(vp + j * vs + c) }
+                store16(a, o + c)
+                c += 16
+            }
+            while c + 8 <= headDim {
+                var a = SIMD8<Float>()
+                for j in 0..<keys { a += p[j] * load8(vp + j * vs + c) }
+                store8(a, o + c)
+                c += 8
+            }
+            while c < headDim {
+                var a: Float = 0
+                for j in 0..<keys { a += p[j] * vp[j * vs + c] }
+                o[c] = a
+                c += 1
+            }
         }
     }
 }

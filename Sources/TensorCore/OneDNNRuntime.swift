@@ -50,35 +50,31 @@ final class DNNLRuntime: @unchecked Sendable {
     let engine: dnnl_engine_t
     /// "oneDNN 2.6.3 (OpenMP)".
     let versionString: String
-    /// omp_set_num_threads, resolved from the libgomp that libdnnl loads.
-    private let ompSetNumThreads: (@convention(c) (Int32) -> Void)?
-
     static let shared: Result<DNNLRuntime, OneDNNError> = Result { () throws(OneDNNError) in try DNNLRuntime() }
 
     private init() throws(OneDNNError) {
+        if let failure = skipdit_dnnl_load() {
+            throw .noEngine(reason: String(cString: failure) + "; hint: install libdnnl2 (scripts/install-deps)")
+        }
         var e: dnnl_engine_t?
-        try dnnlCheck(dnnl_engine_create(&e, dnnl_cpu, 0), "dnnl_engine_create")
+        try dnnlCheck(skipdit_dnnl_engine_create(&e, dnnl_cpu, 0), "dnnl_engine_create")
         guard let e else { throw .noEngine(reason: "dnnl_engine_create returned no engine") }
         engine = e
-        if let v = dnnl_version() {
+        if let v = skipdit_dnnl_version() {
             versionString = "oneDNN \(v.pointee.major).\(v.pointee.minor).\(v.pointee.patch)"
         } else {
             versionString = "oneDNN"
-        }
-        // RTLD_DEFAULT is ((void *)0) on glibc.
-        ompSetNumThreads = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "omp_set_num_threads").map {
-            unsafeBitCast($0, to: (@convention(c) (Int32) -> Void).self)
         }
     }
 
     /// Sets the OpenMP team size for parallel regions started by the calling thread (an OpenMP
     /// per-thread setting, so it is applied before every primitive creation and execution).
     @inline(__always)
-    func setThreads(_ n: Int) { ompSetNumThreads?(Int32(n)) }
+    func setThreads(_ n: Int) { _ = skipdit_omp_set_num_threads(Int32(n)) }
 
     /// The instruction set oneDNN dispatches to, e.g. "avx512_core_bf16".
     static var effectiveISA: String {
-        switch dnnl_get_effective_cpu_isa() {
+        switch skipdit_dnnl_get_effective_cpu_isa() {
         case dnnl_cpu_isa_sse41: return "sse41"
         case dnnl_cpu_isa_avx: return "avx"
         case dnnl_cpu_isa_avx2: return "avx2"
@@ -109,7 +105,7 @@ func dnnlMatrixDesc(rows: Int, cols: Int, rowStride: Int, colStride: Int, type: 
     dims.append(contentsOf: repeatElement(0, count: 10))
     strides.append(contentsOf: repeatElement(0, count: 10))
     try dnnlCheck(
-        dnnl_memory_desc_init_by_strides(&md, 2, dims, type.c, strides), "dnnl_memory_desc_init_by_strides",
+        skipdit_dnnl_memory_desc_init_by_strides(&md, 2, dims, type.c, strides), "dnnl_memory_desc_init_by_strides",
         "\(rows)x\(cols) strides \(rowStride),\(colStride)")
     return md
 }
@@ -157,10 +153,10 @@ final class DNNLPrimitive: @unchecked Sendable {
         }
 
         deinit {
-            for m in memories { dnnl_memory_destroy(m) }
-            if let scratchpad { dnnl_memory_destroy(scratchpad) }
+            for m in memories { skipdit_dnnl_memory_destroy(m) }
+            if let scratchpad { skipdit_dnnl_memory_destroy(scratchpad) }
             scratchBuffer?.deallocate()
-            dnnl_stream_destroy(stream)
+            skipdit_dnnl_stream_destroy(stream)
         }
     }
 
@@ -172,9 +168,9 @@ final class DNNLPrimitive: @unchecked Sendable {
         var desc = dnnl_matmul_desc_t()
         var s = src, w = weights, d = dst
         if var b = bias {
-            try dnnlCheck(dnnl_matmul_desc_init(&desc, &s, &w, &b, &d), "dnnl_matmul_desc_init", context)
+            try dnnlCheck(skipdit_dnnl_matmul_desc_init(&desc, &s, &w, &b, &d), "dnnl_matmul_desc_init", context)
         } else {
-            try dnnlCheck(dnnl_matmul_desc_init(&desc, &s, &w, nil, &d), "dnnl_matmul_desc_init", context)
+            try dnnlCheck(skipdit_dnnl_matmul_desc_init(&desc, &s, &w, nil, &d), "dnnl_matmul_desc_init", context)
         }
         var kinds = [DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_DST]
         if bias != nil { kinds.append(DNNL_ARG_BIAS) }
@@ -187,27 +183,27 @@ final class DNNLPrimitive: @unchecked Sendable {
 
     private static func makeAttr(_ a: DNNLAttributes) throws(OneDNNError) -> dnnl_primitive_attr_t {
         var attr: dnnl_primitive_attr_t?
-        try dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
+        try dnnlCheck(skipdit_dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
         guard let attr else { throw .call("dnnl_primitive_attr_create", status: "no attribute", context: "") }
         do throws(OneDNNError) {
             try dnnlCheck(
-                dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
+                skipdit_dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user),
                 "dnnl_primitive_attr_set_scratchpad_mode")
             if a.outputScale != 1 {
                 var scale = a.outputScale
                 try dnnlCheck(
-                    dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale),
+                    skipdit_dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale),
                     "dnnl_primitive_attr_set_output_scales")
             }
             if let sum = a.sumScale {
                 var ops: dnnl_post_ops_t?
-                try dnnlCheck(dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
-                defer { if let ops { dnnl_post_ops_destroy(ops) } }
-                try dnnlCheck(dnnl_post_ops_append_sum(ops, sum), "dnnl_post_ops_append_sum")
-                try dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops")
+                try dnnlCheck(skipdit_dnnl_post_ops_create(&ops), "dnnl_post_ops_create")
+                defer { if let ops { skipdit_dnnl_post_ops_destroy(ops) } }
+                try dnnlCheck(skipdit_dnnl_post_ops_append_sum(ops, sum), "dnnl_post_ops_append_sum")
+                try dnnlCheck(skipdit_dnnl_primitive_attr_set_post_ops(attr, ops), "dnnl_primitive_attr_set_post_ops")
             }
         } catch {
-            dnnl_primitive_attr_destroy(attr)
+            skipdit_dnnl_primitive_attr_destroy(attr)
             throw error
         }
         return attr
@@ -218,11 +214,11 @@ final class DNNLPrimitive: @unchecked Sendable {
         context: String
     ) throws(OneDNNError) {
         let attr = try Self.makeAttr(attributes)
-        defer { dnnl_primitive_attr_destroy(attr) }
+        defer { skipdit_dnnl_primitive_attr_destroy(attr) }
         var pd: dnnl_primitive_desc_t?
         runtime.setThreads(threads)
         try dnnlCheck(
-            dnnl_primitive_desc_create(&pd, opDesc, attr, runtime.engine, nil), "dnnl_primitive_desc_create",
+            skipdit_dnnl_primitive_desc_create(&pd, opDesc, attr, runtime.engine, nil), "dnnl_primitive_desc_create",
             context)
         guard let pd else { throw .call("dnnl_primitive_desc_create", status: "no descriptor", context: context) }
         try self.init(runtime: runtime, threads: threads, pd: pd, argKinds: argKinds, context: context)
@@ -233,9 +229,9 @@ final class DNNLPrimitive: @unchecked Sendable {
         throws(OneDNNError)
     {
         var prim: dnnl_primitive_t?
-        let status = dnnl_primitive_create(&prim, pd)
+        let status = skipdit_dnnl_primitive_create(&prim, pd)
         guard status == dnnl_success, let prim else {
-            dnnl_primitive_desc_destroy(pd)
+            skipdit_dnnl_primitive_desc_destroy(pd)
             throw .call("dnnl_primitive_create", status: dnnlStatusName(status), context: context)
         }
         self.pd = pd
@@ -243,10 +239,10 @@ final class DNNLPrimitive: @unchecked Sendable {
         self.runtime = runtime
         self.threads = threads
         self.argKinds = argKinds
-        let scratchMD = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)
-        scratchpadBytes = scratchMD.map { dnnl_memory_desc_get_size($0) } ?? 0
+        let scratchMD = skipdit_dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0)
+        scratchpadBytes = scratchMD.map { skipdit_dnnl_memory_desc_get_size($0) } ?? 0
         var info: UnsafePointer<CChar>?
-        if dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &info) == dnnl_success, let info {
+        if skipdit_dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &info) == dnnl_success, let info {
             implementation = String(cString: info)
         } else {
             implementation = "unknown"
@@ -255,37 +251,37 @@ final class DNNLPrimitive: @unchecked Sendable {
 
     deinit {
         idle.removeAll()
-        dnnl_primitive_destroy(primitive)
-        dnnl_primitive_desc_destroy(pd)
+        skipdit_dnnl_primitive_destroy(primitive)
+        skipdit_dnnl_primitive_desc_destroy(pd)
     }
 
     private func makeContext() throws(OneDNNError) -> Context {
         var stream: dnnl_stream_t?
         try dnnlCheck(
-            dnnl_stream_create(&stream, runtime.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+            skipdit_dnnl_stream_create(&stream, runtime.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
         guard let stream else { throw .call("dnnl_stream_create", status: "no stream", context: "") }
         var memories: [dnnl_memory_t] = []
         var scratch: dnnl_memory_t?
         var buffer: UnsafeMutableRawPointer?
         do throws(OneDNNError) {
             for kind in argKinds {
-                guard let mdp = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, kind) else {
+                guard let mdp = skipdit_dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, kind) else {
                     throw OneDNNError.call(
                         "dnnl_primitive_desc_query_md", status: "no descriptor", context: "arg \(kind)")
                 }
                 var m: dnnl_memory_t?
-                try dnnlCheck(dnnl_memory_create(&m, mdp, runtime.engine, nil), "dnnl_memory_create", "arg \(kind)")
+                try dnnlCheck(skipdit_dnnl_memory_create(&m, mdp, runtime.engine, nil), "dnnl_memory_create", "arg \(kind)")
                 if let m { memories.append(m) }
             }
-            if scratchpadBytes > 0, let mdp = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) {
+            if scratchpadBytes > 0, let mdp = skipdit_dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) {
                 let b = UnsafeMutableRawPointer.allocate(byteCount: scratchpadBytes, alignment: 64)
                 buffer = b
-                try dnnlCheck(dnnl_memory_create(&scratch, mdp, runtime.engine, b), "dnnl_memory_create", "scratchpad")
+                try dnnlCheck(skipdit_dnnl_memory_create(&scratch, mdp, runtime.engine, b), "dnnl_memory_create", "scratchpad")
             }
         } catch {
-            for m in memories { dnnl_memory_destroy(m) }
+            for m in memories { skipdit_dnnl_memory_destroy(m) }
             buffer?.deallocate()
-            dnnl_stream_destroy(stream)
+            skipdit_dnnl_stream_destroy(stream)
             throw error
         }
         return Context(stream: stream, memories: memories, kinds: argKinds, scratchpad: scratch, scratchBuffer: buffer)
@@ -308,14 +304,14 @@ final class DNNLPrimitive: @unchecked Sendable {
         for (i, m) in ctx.memories.enumerated() {
             let b = i == 0 ? b0 : i == 1 ? b1 : i == 2 ? b2 : b3
             try dnnlCheck(
-                dnnl_memory_set_data_handle(m, UnsafeMutableRawPointer(mutating: b)),
+                skipdit_dnnl_memory_set_data_handle(m, UnsafeMutableRawPointer(mutating: b)),
                 "dnnl_memory_set_data_handle")
         }
         runtime.setThreads(threads)
         try dnnlCheck(
-            dnnl_primitive_execute(primitive, ctx.stream, Int32(ctx.args.count), ctx.args),
+            skipdit_dnnl_primitive_execute(primitive, ctx.stream, Int32(ctx.args.count), ctx.args),
             "dnnl_primitive_execute", implementation)
-        try dnnlCheck(dnnl_stream_wait(ctx.stream), "dnnl_stream_wait")
+        try dnnlCheck(skipdit_dnnl_stream_wait(ctx.stream), "dnnl_stream_wait")
         lock.lock()
         idle.append(ctx)
         lock.unlock()

@@ -26,7 +26,7 @@ public enum Softmax {
     static func row(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
         var i = 0
         var mv = SIMD8<Float>(repeating: -.infinity)
-        while i + 8 <= n { mv = pointwiseMax(mv, load8(p + i)); i += 8 }
+        while i + 8 <= n { let v = load8(p + i); mv.replace(with: v, where: v .> mv); i += 8 }
         var m = mv.max()
         while i < n { m = Swift.max(m, p[i]); i += 1 }
         var acc = SIMD8<Float>()

@@ -58,7 +58,9 @@ public struct Tensor: @unchecked Sendable, CustomStringConvertible {
 
     /// Tensor holding `values` (row-major) with `shape`.
     public init(shape: [Int], values: [Float]) {
-        precondition(shape.reduce(1, *) == values.count, "shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
+        precondition(
+            shape.reduce(1, *) == values.count, "shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)"
+        )
         self.init(zeros: shape)
         values.withUnsafeBufferPointer { src in
             if let base = src.baseAddress { storage.pointer.update(from: base, count: values.count) }

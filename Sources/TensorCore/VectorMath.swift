@@ -35,7 +35,9 @@ public enum VectorMath {
     /// above 88 are clamped to 88.
     @inline(__always)
     public static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let xc = x.clamped(lowerBound: SIMD8(repeating: -87), upperBound: SIMD8(repeating: 88))
+        // Compare-and-select (the generic clamped/pointwiseMax do not vectorise well).
+        var xc = x.replacing(with: -87, where: x .< -87)
+        xc.replace(with: 88, where: xc .> 88)
         // Round x·log2(e) to an integer n with the 1.5·2^23 trick; n sits in t's low mantissa bits.
         let magic: Float = 12_582_912
         let t = xc * 1.442_695_04 + magic

@@ -45,7 +45,10 @@ struct ConformanceCommand: ParsableCommand {
             print(result.line)
             if verbose {
                 for c in result.checks {
-                    print(String(format: "    %@ %@: %.3g (tol %.3g)", c.passed ? "ok  " : "FAIL", c.label, c.maxError, c.tolerance))
+                    print(
+                        String(
+                            format: "    %@ %@: %.3g (tol %.3g)", c.passed ? "ok  " : "FAIL", c.label, c.maxError,
+                            c.tolerance))
                 }
             }
         }

@@ -53,9 +53,12 @@ final class TerminalProgress: RenderObserver {
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             let eta = p.etaSeconds.map { String(format: " ETA %.0fs", $0) } ?? ""
             FileHandle.standardError.write(
-                Data("\r\(p.phase.rawValue) video \(min(p.video + 1, p.videos))/\(p.videos) [\(bar)] \(p.step)/\(p.steps)\(eta)   ".utf8))
+                Data(
+                    "\r\(p.phase.rawValue) video \(min(p.video + 1, p.videos))/\(p.videos) [\(bar)] \(p.step)/\(p.steps)\(eta)   "
+                        .utf8))
         } else if p.phase != lastPhase {
-            FileHandle.standardError.write(Data("\(p.phase.rawValue) video \(min(p.video + 1, p.videos))/\(p.videos)\n".utf8))
+            FileHandle.standardError.write(
+                Data("\(p.phase.rawValue) video \(min(p.video + 1, p.videos))/\(p.videos)\n".utf8))
         }
         lastPhase = p.phase
     }

@@ -1,8 +1,16 @@
 // The skipdit command line: a thin layer over the library targets. One file per command.
 
 import ArgumentParser
+import TensorCore
 
 @main
+enum Entry {
+    static func main() async {
+        OpenMPWaitPolicy.ensurePassive()
+        await Skipdit.main()
+    }
+}
+
 struct Skipdit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skipdit",

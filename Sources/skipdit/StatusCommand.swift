@@ -1,11 +1,24 @@
-// skipdit status — not implemented yet.
+// skipdit status — the queue (claim order), the running jobs with step k/N and ETA, and recent results.
 
 import ArgumentParser
+import Daemon
+import Foundation
+import Jobs
 
 struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Not implemented yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the queue, the running job with its progress, and recent results.")
+
+    @Option(help: "The daemon configuration (names the spool).")
+    var config: String = DaemonConfig.defaultPath
+
+    @Option(help: "How many recent results to list.")
+    var recent: Int = 10
 
     func run() async throws {
-        throw ValidationError("skipdit status is not implemented yet")
+        let daemonConfig = try DaemonConfig.load(contentsOf: URL(fileURLWithPath: config), file: config)
+        let spool = try SpoolAccess.open(daemonConfig)
+        let status = try spool.status(recent: max(0, recent), priority: SpoolAccess.priority(ofJobAt:))
+        print(StatusReport.text(status, spool: spool.root), terminator: "")
     }
 }

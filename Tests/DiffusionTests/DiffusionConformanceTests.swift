@@ -13,7 +13,8 @@ final class DiffusionConformanceTests: XCTestCase {
         for c in report.cases {
             XCTAssertTrue(c.passed, c.line, file: file, line: line)
             for check in c.checks where !check.passed {
-                XCTFail("\(c.name): \(check.label) error \(check.maxError) > \(check.tolerance)", file: file, line: line)
+                XCTFail(
+                    "\(c.name): \(check.label) error \(check.maxError) > \(check.tolerance)", file: file, line: line)
             }
         }
     }

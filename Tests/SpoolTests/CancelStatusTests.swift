@@ -1,6 +1,7 @@
 // CancelStatusTests: `skipdit cancel` of queued and running jobs, results, progress and the status snapshot.
 
 import Foundation
+import Jobs
 import Spool
 import XCTest
 
@@ -14,7 +15,7 @@ final class CancelStatusTests: XCTestCase {
         }
         XCTAssertEqual(directory, spool.failed.appendingPathComponent("queued", isDirectory: true))
         let result = try String(contentsOf: directory.appendingPathComponent("result.yaml"), encoding: .utf8)
-        XCTAssertTrue(result.contains("status: \"failed\"\nreason: \"cancelled\""), result)
+        XCTAssertTrue(result.contains("status: failed\nreason: cancelled\n"), result)
         XCTAssertEqual(SpoolTest.list(spool.incoming), ["keep.yaml"])
         XCTAssertEqual(try SpoolTest.jobNames(in: spool), ["keep.yaml", "queued.yaml"])
         XCTAssertThrowsError(try spool.cancel(jobID: "queued")) { error in
@@ -68,19 +69,25 @@ final class CancelStatusTests: XCTestCase {
 
         let d = try XCTUnwrap(try spool.claimNext(priority: SpoolTest.priority))
         XCTAssertEqual(d.id, "d")
-        let record: RecordValue = [
-            "seeds": [1, 2],
-            "timings": ["denoise": 12.5, "decode": 3.0],
-            "outputs": [["path": "out/d-1.mp4", "sha256": "ab\"c"]],
-            "status": "ignored: the spool's own fields win",
-        ]
+        let record: YAMLValue = .mapping([
+            ("seeds", .sequence([.int(1), .int(2)])),
+            ("timings", .mapping([("denoise", .double(12.5)), ("decode", .double(3.0))])),
+            ("outputs", .sequence([.mapping([("path", .string("out/d-1.mp4")), ("sha256", .string("ab\"c"))])])),
+            ("status", .string("ignored: the spool's own fields win")),
+        ])
         let doneDir = try spool.finish(d, outcome: .done, record: record)
         let text = try String(contentsOf: doneDir.appendingPathComponent("result.yaml"), encoding: .utf8)
-        XCTAssertTrue(text.hasPrefix("job: \"d\"\nsource: \"d.yaml\"\nstatus: \"done\"\nfinished: "), text)
+        XCTAssertTrue(text.hasPrefix("job: d\nsource: d.yaml\nstatus: done\nfinished: "), text)
         XCTAssertTrue(
             text.hasSuffix(
-                "seeds:\n  - 1\n  - 2\ntimings:\n  denoise: 12.5\n  decode: 3.0\noutputs:\n  -\n"
-                    + "    path: \"out/d-1.mp4\"\n    sha256: \"ab\\\"c\"\n"), text)
+                "seeds:\n  - 1\n  - 2\ntimings:\n  denoise: 12.5\n  decode: 3.0\noutputs:\n"
+                    + "  - path: out/d-1.mp4\n    sha256: ab\"c\n"), text)
+        let parsed = try YAMLParser.parse(text, file: "result.yaml").map(YAMLValue.init)
+        guard case let .mapping(fields)? = parsed else { return XCTFail("result.yaml is not a mapping") }
+        XCTAssertEqual(
+            fields.first { $0.0 == "outputs" }?.1,
+            .sequence([.mapping([("path", .string("out/d-1.mp4")), ("sha256", .string("ab\"c"))])]))
+        XCTAssertEqual(fields.filter { $0.0 == "status" }.map(\.1), [.string("done")])
 
         let a = try XCTUnwrap(try spool.claimNext(priority: SpoolTest.priority))
         try spool.writeProgress(JobProgress(phase: "denoise", step: 7, totalSteps: 50, etaSeconds: 86), for: a)

@@ -2,6 +2,7 @@
 // exactly once with their checkpoint; live owners are left alone; released jobs resume at once.
 
 import Foundation
+import Jobs
 import Spool
 import XCTest
 
@@ -113,7 +114,7 @@ final class RecoveryTests: XCTestCase {
         XCTAssertEqual(resumed.id, "long")
         XCTAssertTrue(resumed.isResumed)
         XCTAssertEqual(try second.readCheckpoint(for: resumed), Data("latents@20".utf8))
-        let done = try second.finish(resumed, outcome: .done, record: ["steps": 50])
+        let done = try second.finish(resumed, outcome: .done, record: .mapping([("steps", .int(50))]))
         XCTAssertEqual(SpoolTest.list(done), ["job.yaml", "lease.1", "lease.2", "result.yaml"], "checkpoint removed")
         XCTAssertEqual(try second.claimNext(priority: { _ in 0 })?.id, "later")
     }

@@ -1,0 +1,62 @@
+// `bench forward`: one full-size Latte-XL/2-skip forward (random weights, 16x32x32 latents) at
+// batch 1 and at the CFG batch 2, and one Skip-Cache cached step at batch 2, per engine.
+// FLOPs are counted from the configuration (LatteConfig.forwardFLOPs).
+
+import Foundation
+import Latte
+import TensorCore
+
+public struct ForwardBenchmark {
+    public var config: LatteConfig
+    public var benchmark: Benchmark
+
+    public init(config: LatteConfig = .xl2(numClasses: 101), benchmark: Benchmark) {
+        self.config = config
+        self.benchmark = benchmark
+    }
+
+    /// Measures the three forwards with `engine`; `report` sees each result as it is measured.
+    public func run(engine: GEMMEngine, report: (BenchmarkResult) -> Void) throws -> [BenchmarkResult] {
+        let info = (engine as? GEMMEngineDescribing)?.info
+        let model = try LatteTransformer.random(config: config, seed: 1, engine: engine)
+        let c = config
+        let shapeText = "\(c.numFrames)x\(c.latentSize)x\(c.latentSize)"
+        var results: [BenchmarkResult] = []
+        func record(_ name: String, batch: Int, mode: StepMode, timing: Timing) {
+            let r = BenchmarkResult(
+                name: name, backend: engine.backend.rawValue, precision: engine.precision.rawValue,
+                shape: "B\(batch) \(shapeText)", timing: timing, flops: c.forwardFLOPs(batch: batch, mode: mode),
+                threads: info?.threads ?? Parallel.threadCount, library: info?.library,
+                openblasCore: engine.backend == .openblas ? try? OpenBLASLibrary.shared.get().coreName : nil,
+                notes: info?.notes)
+            results.append(r)
+            report(r)
+        }
+        let t = 500
+        let label = c.numClasses.map { _ in 0 }
+        for batch in [1, 2] {
+            let x = RandomNormal.tensor(
+                shape: [batch, c.numFrames, c.inChannels, c.latentSize, c.latentSize], seed: 2, stream: 0)
+            let labels: [Int]? = label.map { l in batch == 1 ? [l] : [l, c.nullClass ?? l] }
+            var noCache: SkipCacheState? = nil
+            let timing = benchmark.measure {
+                _ = model.forward(x, timesteps: Array(repeating: t, count: batch), labels: labels, cache: &noCache)
+            }
+            record(batch == 1 ? "forward" : "forward_cfg", batch: batch, mode: .full, timing: timing)
+        }
+        // A cached step at the CFG batch: fill the cache with one full call, then time cached calls.
+        let x = RandomNormal.tensor(
+            shape: [2, c.numFrames, c.inChannels, c.latentSize, c.latentSize], seed: 3, stream: 0)
+        let labels: [Int]? = label.map { l in [l, c.nullClass ?? l] }
+        let schedule = SkipCacheSchedule.classToVideo(interval: 2)
+        var state: SkipCacheState? = SkipCacheState(schedule: schedule)
+        _ = model.forward(x, timesteps: [t, t], labels: labels, cache: &state)
+        let stream = state?.cachedStream
+        let timing = benchmark.measure {
+            var cached: SkipCacheState? = SkipCacheState(schedule: schedule, counter: 1, cachedStream: stream)
+            _ = model.forward(x, timesteps: [t, t], labels: labels, cache: &cached)
+        }
+        record("cached_step_cfg", batch: 2, mode: .cached, timing: timing)
+        return results
+    }
+}

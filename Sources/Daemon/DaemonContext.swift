@@ -1,0 +1,169 @@
+// DaemonContext: the state the daemon's services share: the configuration (replaced on SIGHUP), the
+// spool, the loaded-model cache, the job being rendered, and the stop request of a graceful shutdown.
+// Every mutable field sits behind one lock; heartbeats and the end of a job (finish or release) are
+// serialized by a second one so a heartbeat never races the job's move out of processing/.
+
+import Foundation
+import Jobs
+import Logging
+import Render
+import Spool
+
+/// Shared daemon state (thread-safe).
+final class DaemonContext: @unchecked Sendable {
+    let options: DaemonOptions
+    let notifier: SystemdNotifier
+    let models = ModelCache()
+    let logLevel: LogLevelSetting
+    let logger: Logger
+
+    private let lock = NSLock()
+    private var currentConfig: DaemonConfig
+    private var currentSpool: SpoolDirectory
+    private var runningJob: ClaimedJob?
+    private var stopping = false
+    private var lostLease = false
+    private var reportedNotifyError = false
+    private var spoolWatcher: SpoolWatcher?
+    /// Held while heartbeating and while a job ends (finish, release), never during a render.
+    private let jobLock = NSLock()
+
+    init(options: DaemonOptions, config: DaemonConfig, logLevel: LogLevelSetting, logger: Logger) throws {
+        self.options = options
+        self.notifier = SystemdNotifier(environment: options.environment)
+        self.logLevel = logLevel
+        self.logger = logger
+        currentConfig = config
+        currentSpool = try SpoolAccess.open(config, logger: logger)
+    }
+
+    /// The configuration in force.
+    var config: DaemonConfig { lock.withLock { currentConfig } }
+    /// The spool (rebuilt when a reload changes its timing).
+    var spool: SpoolDirectory { lock.withLock { currentSpool } }
+
+    // MARK: stop request
+
+    /// True once a graceful shutdown began: the render stops at its next step boundary.
+    var isStopping: Bool { lock.withLock { stopping } }
+
+    /// Begins the graceful shutdown (SIGTERM/SIGINT).
+    func requestStop() {
+        let first = lock.withLock {
+            defer { stopping = true }
+            return !stopping
+        }
+        guard first else { return }
+        logger.notice("shutting down: the running render stops at its next step boundary")
+        notify { try $0.stopping(status: "stopping") }
+    }
+
+    // MARK: the running job
+
+    /// The job being rendered, if any.
+    var currentJob: ClaimedJob? { lock.withLock { runningJob } }
+
+    /// True when a heartbeat found that another process took the running job over.
+    var isLeaseLost: Bool { lock.withLock { lostLease } }
+
+    /// Marks `job` as running (heartbeats start).
+    func begin(_ job: ClaimedJob) {
+        lock.withLock {
+            runningJob = job
+            lostLease = false
+        }
+    }
+
+    /// Runs `body` (finish or release) while no heartbeat runs, then forgets the running job.
+    func end<T>(_ body: () throws -> T) rethrows -> T {
+        jobLock.lock()
+        defer {
+            lock.withLock { runningJob = nil }
+            jobLock.unlock()
+        }
+        return try body()
+    }
+
+    /// Refreshes the running job's lease; a lost lease makes the render stop.
+    func heartbeat() {
+        jobLock.lock()
+        defer { jobLock.unlock() }
+        guard let job = currentJob else { return }
+        do {
+            try spool.heartbeat(job)
+        } catch SpoolError.leaseLost {
+            lock.withLock { lostLease = true }
+            logger.error(
+                "lost the lease of \(job.id) to another process; stopping its render", metadata: ["job": "\(job.id)"])
+        } catch {
+            logger.warning("heartbeat of \(job.id) failed: \(error)", metadata: ["job": "\(job.id)"])
+        }
+    }
+
+    // MARK: watcher
+
+    /// The spool watcher, once the worker started it.
+    var watcher: SpoolWatcher? {
+        get { lock.withLock { spoolWatcher } }
+        set { lock.withLock { spoolWatcher = newValue } }
+    }
+
+    // MARK: systemd
+
+    /// Sends a notification; a failure is logged once, never fatal.
+    func notify(_ send: (SystemdNotifier) throws -> Void) {
+        do {
+            try send(notifier)
+        } catch {
+            let first = lock.withLock {
+                defer { reportedNotifyError = true }
+                return !reportedNotifyError
+            }
+            if first { logger.warning("sd_notify failed (further failures are not logged): \(error)") }
+        }
+    }
+
+    // MARK: reload (SIGHUP)
+
+    /// Re-reads the config file; on an error the previous configuration stays in force.
+    func reload() {
+        notify { try $0.reloading() }
+        defer { notify { try $0.ready(status: "configuration reloaded") } }
+        let path = options.configPath
+        let fresh: DaemonConfig
+        do {
+            fresh = try DaemonConfig.load(contentsOf: URL(fileURLWithPath: path), file: path)
+        } catch {
+            logger.error("reload of \(path) failed; keeping the previous configuration:\n\(error)")
+            return
+        }
+        var accepted = fresh
+        let old = config
+        if fresh.spool.standardizedFileURL != old.spool.standardizedFileURL {
+            logger.warning(
+                "the spool moved to \(fresh.spool.path) in \(path); keeping \(old.spool.path) until the next restart")
+            accepted.spool = old.spool
+        }
+        if fresh.daemon.rescanSeconds != old.daemon.rescanSeconds {
+            logger.notice("daemon.rescan_seconds takes effect at the next restart")
+        }
+        var rebuilt: SpoolDirectory?
+        if SpoolAccess.configuration(accepted.daemon) != spool.configuration {
+            do {
+                rebuilt = try SpoolAccess.open(accepted, logger: logger)
+            } catch {
+                logger.error("reload: cannot reopen the spool with the new timing; keeping the old timing: \(error)")
+                accepted.daemon = old.daemon
+            }
+        }
+        lock.withLock {
+            currentConfig = accepted
+            if let rebuilt { currentSpool = rebuilt }
+        }
+        if accepted.models != old.models || accepted.compute != old.compute { models.removeAll() }
+        if let level = LogLevelSetting.level(named: accepted.logging.level) { logLevel.level = level }
+        logger.notice(
+            "reloaded \(path): \(accepted.models.count) model(s), log level \(accepted.logging.level)")
+        watcher?.poke()
+    }
+}

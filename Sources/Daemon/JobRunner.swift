@@ -1,0 +1,130 @@
+// JobRunner: one claimed job from start to end: validate it against the configuration in force, resume
+// its checkpoint if it has one, render it on the render thread, and end it: finish into done/ or
+// failed/ with its result record, release it (graceful shutdown: it resumes at the next start), or
+// abandon it (another process took it over). A bad job or a failed render fails the job, never the
+// daemon; a job is never deleted.
+
+import Foundation
+import Jobs
+import Logging
+import Render
+import Spool
+
+struct JobRunner {
+    let context: DaemonContext
+    let spool: SpoolDirectory
+    let job: ClaimedJob
+    let logger: Logger
+
+    init(context: DaemonContext, spool: SpoolDirectory, job: ClaimedJob) {
+        self.context = context
+        self.spool = spool
+        self.job = job
+        var logger = context.logger
+        logger[metadataKey: "job"] = "\(job.id)"
+        self.logger = logger
+    }
+
+    /// How the job ends.
+    enum Ending {
+        /// Move it to done/ or failed/ with this record.
+        case finish(JobOutcome, YAMLValue)
+        /// Give it back with its checkpoint (graceful shutdown).
+        case release
+        /// Another process owns it now: touch nothing.
+        case abandon(String)
+    }
+
+    /// Runs the job to its end.
+    func run() async {
+        context.begin(job)
+        let ending = await process()
+        context.end {
+            do {
+                switch ending {
+                case let .finish(outcome, record):
+                    let directory = try spool.finish(job, outcome: outcome, record: record)
+                    switch outcome {
+                    case .done: logger.notice("done → \(directory.path)")
+                    case let .failed(reason): logger.warning("failed → \(directory.path): \(reason)")
+                    }
+                case .release:
+                    try spool.release(job)
+                    logger.notice("released at the step boundary; it resumes from its checkpoint at the next start")
+                case let .abandon(reason):
+                    logger.warning("abandoned: \(reason)")
+                }
+            } catch SpoolError.leaseLost {
+                logger.warning("another process took the job over while it ended; leaving it to that process")
+            } catch {
+                logger.error("cannot end the job in the spool: \(error)")
+            }
+        }
+    }
+
+    private func process() async -> Ending {
+        let config = context.config
+        let software = ResultRecord.software(version: context.options.version, compute: config.compute)
+        logger.info("starting \(job.source), attempt \(job.generation)")
+        if spool.isCancelRequested(job) {
+            return .finish(.failed(reason: "cancelled"), .mapping([("software", software)]))
+        }
+        let plan: RenderPlan
+        do {
+            plan = try JobFile.validate(job.jobFile, config: config, file: job.source, jobName: job.id)
+        } catch {
+            logger.warning("invalid job:\n\(error)")
+            return .finish(.failed(reason: "\(error)"), ResultRecord.invalid(error, software: software))
+        }
+        if context.isStopping { return .release }
+
+        var resume: RenderState?
+        do {
+            if let data = try spool.readCheckpoint(for: job) { resume = try RenderState.decode(data) }
+        } catch {
+            logger.warning("ignoring an unreadable checkpoint (the render starts over): \(error)")
+        }
+        if let resume, resume.planDigest != RenderPipeline.digest(plan) {
+            logger.warning("ignoring a checkpoint of other render parameters (the render starts over)")
+        }
+        let resumed = resume.flatMap { $0.planDigest == RenderPipeline.digest(plan) ? $0 : nil }
+        let start = ResultRecord.Start(attempt: job.generation, resumed: resumed.map { ($0.videoIndex, $0.iteration) })
+        if let resumed {
+            logger.notice("resuming video \(resumed.videoIndex + 1)/\(plan.videos.count) at step \(resumed.iteration)")
+        }
+        let seeds = plan.videos.map { String($0.seed) }.joined(separator: ", ")
+        logger.info(
+            "rendering \(plan.videos.count) video(s) with \(plan.model.name): \(plan.sampler.rawValue), \(plan.steps) steps, guidance \(plan.guidance), seeds \(seeds)"
+        )
+
+        let pipeline = RenderPipeline(
+            models: context.models, compute: config.compute, checkpointEvery: config.daemon.checkpointEvery)
+        pipeline.dumpsLatents = context.options.dumpsLatents
+        let observer = SpoolRenderObserver(
+            context: context, spool: spool, job: job, logger: logger, stepDelay: context.options.stepDelay)
+        let started = Date()
+        do {
+            let result = try await RenderThread.run(name: "skipdit.render") {
+                try pipeline.render(plan: plan, resume: resumed, observer: observer)
+            }
+            let record = ResultRecord.done(
+                plan: plan, result: result, output: config.output, start: start,
+                wallSeconds: Date().timeIntervalSince(started), software: software)
+            return .finish(.done, record)
+        } catch RenderError.stopped {
+            if context.isLeaseLost { return .abandon("the lease was taken over") }
+            return .release
+        } catch RenderError.cancelled {
+            return .finish(
+                .failed(reason: "cancelled"),
+                ResultRecord.failed(plan: plan, error: nil, start: start, software: software))
+        } catch SpoolError.leaseLost {
+            return .abandon("the lease was taken over by another process")
+        } catch {
+            logger.error("render failed: \(error)")
+            return .finish(
+                .failed(reason: "\(error)"),
+                ResultRecord.failed(plan: plan, error: error, start: start, software: software))
+        }
+    }
+}

@@ -1,0 +1,77 @@
+// StatusReport: the text `skipdit status` prints for a spool snapshot: the queue in claim order, the
+// jobs in processing/ with their phase, step k/N and ETA, and the most recent results.
+//
+//   spool /var/spool/skipdit
+//   running (1)
+//     biking         denoising video 1/2, step 12/50, ETA 3m 10s  (pid 812 on host-a, 2s ago)
+//   queued (2)
+//     sky            priority 0, waiting 4m 02s
+//     ucf-2          priority 0, waiting 10s, resumes from its checkpoint
+//   recent (2)
+//     2024-11-22 06:01:02  done    ucf-1
+//     2024-11-22 06:00:40  failed  bad: bad.yaml:3:8: error: unknown key 'setps' …
+
+import Foundation
+import Spool
+
+/// Formats `SpoolStatus` snapshots.
+public enum StatusReport {
+    /// The report text (ends with a newline).
+    public static func text(_ status: SpoolStatus, spool: URL, now: Date = Date()) -> String {
+        var lines = ["spool \(spool.path)"]
+        let active = status.running.filter { $0.state == .alive || $0.state == .ours }
+        lines.append("running (\(active.count))")
+        let width = max(
+            12, (active.map(\.id) + status.queued.map(\.id) + status.finished.map(\.id)).map(\.count).max() ?? 0)
+        for job in active {
+            var text = "  " + pad(job.id, width) + "  "
+            if let p = job.progress {
+                text += p.phase
+                if p.totalSteps > 0 { text += ", step \(p.step)/\(p.totalSteps)" }
+                if let eta = p.etaSeconds { text += ", ETA \(Durations.text(eta))" }
+            } else {
+                text += "starting"
+            }
+            var owner: [String] = []
+            if let lease = job.lease { owner.append("pid \(lease.owner.pid) on \(lease.owner.host)") }
+            if let updated = job.progress?.updated {
+                owner.append("\(Durations.text(now.timeIntervalSince(updated))) ago")
+            }
+            if job.cancelRequested { owner.append("cancel requested") }
+            if !owner.isEmpty { text += "  (" + owner.joined(separator: ", ") + ")" }
+            lines.append(text)
+        }
+        lines.append("queued (\(status.queued.count))")
+        for job in status.queued {
+            var text =
+                "  " + pad(job.id, width) + "  priority \(job.priority), waiting "
+                + Durations.text(now.timeIntervalSince(job.submitted))
+            if job.location == .processing { text += ", resumes from its checkpoint" }
+            lines.append(text)
+        }
+        lines.append("recent (\(status.finished.count))")
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        for job in status.finished {
+            let when = job.finished.map { formatter.string(from: $0) } ?? "?"
+            switch job.outcome {
+            case .done:
+                lines.append("  \(when)  done    \(job.id)")
+            case let .failed(reason):
+                lines.append("  \(when)  failed  \(job.id): \(firstLine(reason))")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func pad(_ s: String, _ width: Int) -> String {
+        s.count >= width ? s : s + String(repeating: " ", count: width - s.count)
+    }
+
+    private static func firstLine(_ s: String) -> String {
+        let lines = s.split(separator: "\n", omittingEmptySubsequences: true)
+        guard let first = lines.first else { return s }
+        return lines.count > 1 ? first + " …" : String(first)
+    }
+}
