@@ -165,26 +165,9 @@ final class FeatureMap {
 }
 
 extension FeatureMap {
-    /// x = SiLU(x) on the interior.
+    /// x = SiLU(x) on the interior (TensorCore's kernel, row by row).
     func applySiLU() {
-        let n = width * channels
-        Parallel.forRange(height, grain: max(1, 8192 / max(n, 1))) { rows in
-            for y in rows {
-                let p = self.pixel(y, 0)
-                var i = 0
-                let raw = UnsafeMutableRawPointer(p)
-                while i + 16 <= n {
-                    raw.storeBytes(
-                        of: VectorMath.silu(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)),
-                        toByteOffset: i * 4, as: SIMD16<Float>.self)
-                    i += 16
-                }
-                while i < n {
-                    p[i] = VectorMath.silu(p[i])
-                    i += 1
-                }
-            }
-        }
+        for y in 0..<height { Activation.silu(pixel(y, 0), count: width * channels, into: pixel(y, 0)) }
     }
 }
 
@@ -194,7 +177,7 @@ extension FeatureMap {
         precondition(other.height == height && other.width == width && other.channels == channels, "add: shapes")
         let n = width * channels
         Parallel.forRange(height, grain: max(1, 8192 / max(n, 1))) { rows in
-            for y in rows { VectorMath.add(other.pixel(y, 0), into: self.pixel(y, 0), count: n) }
+            for y in rows { ChannelKernels.add(other.pixel(y, 0), into: self.pixel(y, 0), count: n) }
         }
     }
 }
