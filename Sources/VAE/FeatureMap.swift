@@ -25,16 +25,19 @@ final class BufferPool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [Buffer] = []
 
-    /// A buffer of at least `count` floats (contents undefined): the smallest idle one that fits.
+    /// A buffer of at least `count` floats (contents undefined): the smallest idle one that fits
+    /// without wasting more than half of it. When none does, idle buffers too small for this
+    /// request are freed first (they are left over from a finer level), so idle memory stays bounded.
     func take(count: Int) -> Buffer {
         lock.lock()
         defer { lock.unlock() }
         var best: Int?
-        for (i, b) in idle.enumerated() where b.capacity >= count {
+        for (i, b) in idle.enumerated() where b.capacity >= count && b.capacity <= 2 * count {
             if let j = best, idle[j].capacity <= b.capacity { continue }
             best = i
         }
         if let best { return idle.remove(at: best) }
+        idle.removeAll { $0.capacity < count }
         return Buffer(capacity: count)
     }
 
@@ -65,7 +68,8 @@ final class FeatureMap {
     let width: Int
     let channels: Int
     private let buffer: BufferPool.Buffer
-    private let pool: BufferPool
+    /// Where the map's memory comes from; layers take their scratch from it too.
+    let pool: BufferPool
     /// Padded pixel (0, 0), the top-left border pixel; a guard pixel precedes it.
     let origin: UnsafeMutablePointer<Float>
 
@@ -161,26 +165,9 @@ final class FeatureMap {
 }
 
 extension FeatureMap {
-    /// x = SiLU(x) on the interior.
+    /// x = SiLU(x) on the interior (TensorCore's kernel, row by row).
     func applySiLU() {
-        let n = width * channels
-        Parallel.forRange(height, grain: max(1, 8192 / max(n, 1))) { rows in
-            for y in rows {
-                let p = self.pixel(y, 0)
-                var i = 0
-                let raw = UnsafeMutableRawPointer(p)
-                while i + 16 <= n {
-                    raw.storeBytes(
-                        of: VectorMath.silu(raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)),
-                        toByteOffset: i * 4, as: SIMD16<Float>.self)
-                    i += 16
-                }
-                while i < n {
-                    p[i] = VectorMath.silu(p[i])
-                    i += 1
-                }
-            }
-        }
+        for y in 0..<height { Activation.silu(pixel(y, 0), count: width * channels, into: pixel(y, 0)) }
     }
 }
 
@@ -190,7 +177,7 @@ extension FeatureMap {
         precondition(other.height == height && other.width == width && other.channels == channels, "add: shapes")
         let n = width * channels
         Parallel.forRange(height, grain: max(1, 8192 / max(n, 1))) { rows in
-            for y in rows { VectorMath.add(other.pixel(y, 0), into: self.pixel(y, 0), count: n) }
+            for y in rows { ChannelKernels.add(other.pixel(y, 0), into: self.pixel(y, 0), count: n) }
         }
     }
 }

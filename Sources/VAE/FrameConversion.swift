@@ -38,15 +38,9 @@ public enum FrameConversion {
     /// A (3, H, W) frame as (H, W, 3) RGB bytes.
     public static func uint8(_ frame: Tensor, rounding: FrameRounding) -> [UInt8] {
         precondition(frame.rank == 3 && frame.shape[0] == 3, "a frame must be (3, H, W), got \(frame.shape)")
-        let plane = frame.shape[1] * frame.shape[2]
-        var out = [UInt8](repeating: 0, count: 3 * plane)
+        var out = [UInt8](repeating: 0, count: frame.count)
         frame.withUnsafeBufferPointer { src in
-            for p in 0..<plane {
-                for ch in 0..<3 {
-                    let x = src[ch * plane + p]
-                    out[p * 3 + ch] = x.isNaN ? 0 : level(x, rounding: rounding)
-                }
-            }
+            out.withUnsafeMutableBufferPointer { dst in convert(src, plane: frame.shape[1] * frame.shape[2], rounding: rounding, into: dst) }
         }
         return out
     }
@@ -54,13 +48,29 @@ public enum FrameConversion {
     /// (F, 3, H, W) frames as (F, H, W, 3) RGB bytes.
     public static func uint8Video(_ frames: Tensor, rounding: FrameRounding) -> [UInt8] {
         precondition(frames.rank == 4 && frames.shape[1] == 3, "frames must be (F, 3, H, W), got \(frames.shape)")
-        let per = frames.count / max(frames.shape[0], 1)
-        var out: [UInt8] = []
-        out.reserveCapacity(frames.count)
-        for f in 0..<frames.shape[0] {
-            let frame = Tensor(shape: Array(frames.shape.dropFirst()), values: Array(frames.scalars[f * per..<(f + 1) * per]))
-            out += uint8(frame, rounding: rounding)
+        let plane = frames.shape[2] * frames.shape[3]
+        var out = [UInt8](repeating: 0, count: frames.count)
+        frames.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for f in 0..<frames.shape[0] {
+                    convert(
+                        UnsafeBufferPointer(rebasing: src[f * 3 * plane..<(f + 1) * 3 * plane]), plane: plane, rounding: rounding,
+                        into: UnsafeMutableBufferPointer(rebasing: dst[f * 3 * plane..<(f + 1) * 3 * plane]))
+                }
+            }
         }
         return out
+    }
+
+    /// Three channel planes of `plane` values -> interleaved RGB bytes.
+    private static func convert(
+        _ src: UnsafeBufferPointer<Float>, plane: Int, rounding: FrameRounding, into dst: UnsafeMutableBufferPointer<UInt8>
+    ) {
+        for p in 0..<plane {
+            for ch in 0..<3 {
+                let x = src[ch * plane + p]
+                dst[p * 3 + ch] = x.isNaN ? 0 : level(x, rounding: rounding)
+            }
+        }
     }
 }

@@ -36,7 +36,7 @@ struct GroupNorm {
         let pixels = Double(maps.reduce(0) { $0 + $1.height * $1.width })
         let n = pixels * Double(cg)
         let sums = Self.channelReduce(maps) { row, acc, w in
-            for x in 0..<w { VectorMath.add(row + x * c, into: acc, count: c) }
+            for x in 0..<w { ChannelKernels.add(row + x * c, into: acc, count: c) }
         }
         var groupMean = [Double](repeating: 0, count: groups)
         for ch in 0..<c { groupMean[ch / cg] += sums[ch] }
@@ -44,7 +44,7 @@ struct GroupNorm {
         let mean = Tensor(shape: [c], values: (0..<c).map { Float(groupMean[$0 / cg]) })
         let squares = withExtendedLifetime(mean) {
             Self.channelReduce(maps) { row, acc, w in
-                for x in 0..<w { VectorMath.addSquaredDeviation(row + x * c, mean: mean.pointer, into: acc, count: c) }
+                for x in 0..<w { ChannelKernels.addSquaredDeviation(row + x * c, mean: mean.pointer, into: acc, count: c) }
             }
         }
         var groupVar = [Double](repeating: 0, count: groups)
@@ -73,7 +73,7 @@ struct GroupNorm {
                 for y in rows {
                     let from = src.pixel(y, 0), to = dst.pixel(y, 0)
                     for x in 0..<w {
-                        VectorMath.normalize(
+                        ChannelKernels.normalize(
                             from + x * c, mean: mp, scale: sp, shift: bp, into: to + x * c, count: c, silu: silu)
                     }
                 }

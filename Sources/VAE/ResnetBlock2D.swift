@@ -26,17 +26,21 @@ final class ResnetBlock2D {
     var outChannels: Int { conv2.outChannels }
 
     /// The block's output. Consumes `x`: without a shortcut conv the result is accumulated into
-    /// x's own buffer and x is returned.
+    /// x's own buffer and x is returned; with one, x's buffer holds SiLU(GN1(x)) once the shortcut
+    /// has read it, so at most three maps are alive at once.
     func callAsFunction(_ x: FeatureMap) -> FeatureMap {
-        let h: FeatureMap
-        do {
+        let out: FeatureMap, h: FeatureMap
+        if let shortcut {
+            out = shortcut(x)
+            norm1.apply(x, into: x, silu: true)
+            h = conv1(x)
+        } else {
+            out = x
             let a = x.sibling()
             norm1.apply(x, into: a, silu: true)
             h = conv1(a)
         }
         norm2.apply(h, into: h, silu: true)
-        let out: FeatureMap
-        if let shortcut { out = shortcut(x) } else { out = x }
         conv2.apply(h, into: out, accumulate: true)
         return out
     }

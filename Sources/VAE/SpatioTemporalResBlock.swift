@@ -13,7 +13,6 @@ import TensorCore
 final class FrameQueue {
     private var maps: [FeatureMap?]
     init(_ maps: [FeatureMap]) { self.maps = maps }
-    var count: Int { maps.count }
     /// The frames not yet taken.
     var all: [FeatureMap] { maps.compactMap { $0 } }
     func take(_ f: Int) -> FeatureMap {

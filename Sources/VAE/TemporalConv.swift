@@ -12,6 +12,7 @@ final class TemporalConv {
     /// W_k (C_out, C_in) for k = 0 (previous frame), 1 (current), 2 (next).
     private let taps: [PreparedWeight]
     private let bias: Tensor
+    private let engine: GEMMEngine
 
     /// weight: [C_out, C_in, 3, 1, 1]; bias: [C_out]; `scale` multiplies both (folds a mixing factor in).
     init(weight: Tensor, bias: Tensor, scale: Float = 1, engine: GEMMEngine) {
@@ -30,8 +31,6 @@ final class TemporalConv {
         self.bias = Tensor(shape: [co], values: bias.scalars.map { $0 * scale })
         self.engine = engine
     }
-
-    private let engine: GEMMEngine
 
     /// out = conv(prev, current, next) (+ out when `accumulate`); nil neighbours are the zero padding.
     func apply(

@@ -9,6 +9,13 @@
 // temporal conv has their neighbours.
 //
 // Shapes: z (F, C_lat, h, w) -> frames (3, h·2^(L−1), w·2^(L−1)) RGB, not clamped.
+//
+// Memory: a call holds two chunk-sized buffers at the current block width (the spatial outputs and
+// the first temporal conv's outputs) plus per-frame scratch: about 3.5 GiB for 14 frames at
+// 512x512 in fp32 (spec §12), a quarter of that at 256x256.
+//
+// Deviation: a one-frame video (F = 1) is decoded as one call with num_frames = 1 (centre
+// temporal tap only, statistics over one frame); the official pipeline raises a TypeError there.
 
 import Foundation
 import TensorCore
@@ -34,12 +41,23 @@ public final class TemporalVAEDecoder {
     }
 
     /// Loads a weights file (or folder) with an explicit configuration.
-    public init(config: TemporalDecoderConfig, weights: URL, engine: GEMMEngine) throws(VAEError) {
+    public convenience init(config: TemporalDecoderConfig, weights: URL, engine: GEMMEngine) throws(VAEError) {
         try config.validate()
+        let reader = try ParameterReader(weights: weights, levels: config.blockOutChannels.count, owned: ["decoder."])
+        try self.init(config: config, reader: reader, engine: engine)
+    }
+
+    /// A decoder with random (seeded) weights of the configuration's sizes, for benchmarks.
+    public static func random(config: TemporalDecoderConfig, engine: GEMMEngine, seed: UInt64 = 0) throws(VAEError) -> TemporalVAEDecoder {
+        try config.validate()
+        return try TemporalVAEDecoder(
+            config: config, reader: ParameterReader(randomWithSeed: seed, levels: config.blockOutChannels.count), engine: engine)
+    }
+
+    private init(config: TemporalDecoderConfig, reader: ParameterReader, engine: GEMMEngine) throws(VAEError) {
         self.config = config
         let channels = config.blockOutChannels, levels = channels.count
         let groups = TemporalDecoderConfig.normGroups, eps = TemporalDecoderConfig.spatialEpsilon
-        let reader = try ParameterReader(weights: weights, levels: levels, owned: ["decoder."])
         naming = reader.naming
         func block(_ name: String, in ci: Int, out co: Int) throws(VAEError) -> SpatioTemporalResBlock {
             let t = name + ".temporal_res_block", teps = TemporalDecoderConfig.temporalEpsilon

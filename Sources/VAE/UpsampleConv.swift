@@ -17,7 +17,6 @@ final class UpsampleConv {
     private let parities: [[(r: Int, c: Int, weight: PreparedWeight)]]
     private let bias: Tensor
     private let engine: GEMMEngine
-    private let pool = BufferPool()
 
     /// Low-resolution pixels per band (the band's four parity outputs are staged in scratch).
     static let bandPixels = 2048
@@ -74,8 +73,8 @@ final class UpsampleConv {
         let out = input.make(height: 2 * input.height, width: 2 * input.width, channels: outChannels)
         let rp = input.rowPixels, h = input.height, w = input.width, co = outChannels
         let bandRows = max(1, Self.bandPixels / rp)
-        let scratch = pool.take(count: 4 * min(h, bandRows) * rp * co)
-        defer { pool.give(scratch) }
+        let scratch = input.pool.take(count: 4 * min(h, bandRows) * rp * co)
+        defer { input.pool.give(scratch) }
         withExtendedLifetime(bias) {
             var y0 = 0
             while y0 < h {

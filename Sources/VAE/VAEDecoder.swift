@@ -41,12 +41,24 @@ public final class VAEDecoder {
         try self.init(config: config, weights: weights, engine: engine)
     }
 
-    private init(config: AutoencoderKLConfig, weights: URL, engine: GEMMEngine) throws(VAEError) {
+    private convenience init(config: AutoencoderKLConfig, weights: URL, engine: GEMMEngine) throws(VAEError) {
+        let reader = try ParameterReader(
+            weights: weights, levels: config.blockOutChannels.count, owned: ["decoder.", "post_quant_conv."])
+        try self.init(config: config, reader: reader, engine: engine)
+    }
+
+    /// A decoder with random (seeded) weights of the configuration's sizes, for benchmarks.
+    public static func random(config: AutoencoderKLConfig, engine: GEMMEngine, seed: UInt64 = 0) throws(VAEError) -> VAEDecoder {
+        try config.validate()
+        return try VAEDecoder(
+            config: config, reader: ParameterReader(randomWithSeed: seed, levels: config.blockOutChannels.count), engine: engine)
+    }
+
+    private init(config: AutoencoderKLConfig, reader: ParameterReader, engine: GEMMEngine) throws(VAEError) {
         self.config = config
         self.engine = engine
         let channels = config.blockOutChannels, levels = channels.count
         let groups = config.normNumGroups, eps = AutoencoderKLConfig.groupNormEpsilon
-        let reader = try ParameterReader(weights: weights, levels: levels, owned: ["decoder.", "post_quant_conv."])
         naming = reader.naming
         let lat = config.latentChannels
         postQuantConv =
