@@ -38,7 +38,8 @@ public struct TextToVideoForwardBenchmark {
             let ids = [Array(0..<captionTokens)], masks = [Array(repeating: 1, count: captionTokens)]
             let timing = benchmark.measure { _ = t5.encode(ids: ids, masks: masks) }
             record(
-                "t5_xxl_encode", shape: "1x\(captionTokens) tokens", flops: T5Config.xxl.flops(batch: 1, tokens: captionTokens),
+                "t5_xxl_encode", shape: "1x\(captionTokens) tokens",
+                flops: T5Config.xxl.flops(batch: 1, tokens: captionTokens),
                 timing: timing)
         }
         let model = try LatteT2VTransformer.random(config: config, seed: 1, engine: engine)
@@ -62,7 +63,8 @@ public struct TextToVideoForwardBenchmark {
         }
         record(
             "t2v_cached_step_cfg", shape: shape,
-            flops: c.forwardFLOPs(batch: 2, frames: frames, captionTokens: captionTokens, mode: .cached), timing: cached)
+            flops: c.forwardFLOPs(batch: 2, frames: frames, captionTokens: captionTokens, mode: .cached), timing: cached
+        )
         return results
     }
 }

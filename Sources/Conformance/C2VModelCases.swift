@@ -126,7 +126,9 @@ struct C2VModelCases {
         } catch {
             throw .model("\(error)")
         }
-        let cache = try c.optional("cache").map { (n) throws(ConformanceError) in SkipCacheState(schedule: try Self.schedule(n)) }
+        let cache = try c.optional("cache").map { (n) throws(ConformanceError) in
+            SkipCacheState(schedule: try Self.schedule(n))
+        }
         let expectedModes = try c.optional("modes_per_step")?.strings
         var checks: [Check] = []
         var modelOuts: [Tensor] = [], preds: [Tensor] = [], traj: [Tensor] = []

@@ -53,7 +53,8 @@ extension LatteT2VConfig {
     public static let released = LatteT2VConfig(
         numAttentionHeads: 16, attentionHeadDim: 72, inChannels: 4, outChannels: 8, numLayers: 28, patchSize: 2,
         sampleSize: 64, videoLength: 16, captionChannels: 4096, crossAttentionDim: 1152, normEps: 1e-6,
-        activationFn: "gelu-approximate", attentionBias: true, normType: "ada_norm_single", normElementwiseAffine: false)
+        activationFn: "gelu-approximate", attentionBias: true, normType: "ada_norm_single", normElementwiseAffine: false
+    )
 
     /// FLOPs of one forward at `batch` with `captionTokens` caption tokens, full or cached (layers 0
     /// and 27 and one skip merge), as skipdit runs it (caption keys/values once per sample).

@@ -79,7 +79,9 @@ extension LatteTransformer {
 
 extension LatteT2VTransformer {
     /// A model with random weights, for benchmarks.
-    public static func random(config: LatteT2VConfig, seed: UInt64 = 0, engine: GEMMEngine) throws -> LatteT2VTransformer {
+    public static func random(config: LatteT2VConfig, seed: UInt64 = 0, engine: GEMMEngine) throws
+        -> LatteT2VTransformer
+    {
         try LatteT2VTransformer(config: config, engine: engine, tensor: randomWeights(seed: seed))
     }
 }

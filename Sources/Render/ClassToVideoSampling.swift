@@ -37,7 +37,9 @@ struct ClassToVideoSampling: VideoSampling {
             shape: latentShape, stream: GaussianNoise.Stream.initialLatents)
     }
 
-    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int) -> Void) throws -> Tensor {
+    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int) -> Void) throws
+        -> Tensor
+    {
         let noise = GaussianNoise(seed: UInt64(bitPattern: Int64(seed)))
         let initialCache = cache.map {
             SkipCacheState(schedule: $0, counter: state.cacheCounter, cachedStream: state.cachedStream)

@@ -15,7 +15,8 @@ extension RenderPipeline {
         guard let base = plan.model.base, let prompt = plan.prompt else {
             throw RenderError.unsupported("a text-to-video job needs a prompt and a model with `base:`")
         }
-        let request = PromptRequest(prompt: prompt, negativePrompt: plan.negativePrompt ?? "", withNegative: plan.usesGuidance)
+        let request = PromptRequest(
+            prompt: prompt, negativePrompt: plan.negativePrompt ?? "", withNegative: plan.usesGuidance)
         let textEncoder = base.appendingPathComponent("text_encoder")
         let identity = [
             "t5", textEncoder.path, compute.backend.rawValue, compute.precision.rawValue,
@@ -37,7 +38,8 @@ extension RenderPipeline {
         } catch {
             throw RenderError.model(name: plan.model.name, reason: "text encoder: \(error)")
         }
-        return plan.usesGuidance ? embeddings.batch : embeddings.conditional.reshaped([1] + embeddings.conditional.shape)
+        return plan.usesGuidance
+            ? embeddings.batch : embeddings.conditional.reshaped([1] + embeddings.conditional.shape)
     }
 
     /// Sizes and modification times of a folder's files: changes when the model files change.

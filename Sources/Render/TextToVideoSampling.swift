@@ -36,7 +36,9 @@ struct TextToVideoSampling: VideoSampling {
         return z
     }
 
-    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int) -> Void) throws -> Tensor {
+    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int) -> Void) throws
+        -> Tensor
+    {
         let initialCache = cache.map {
             SkipCacheState(schedule: $0, counter: state.cacheCounter, cachedStream: state.cachedStream)
         }

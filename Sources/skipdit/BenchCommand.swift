@@ -8,7 +8,8 @@ import TensorCore
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks: GEMM, a full-size forward, a VAE frame (GFLOP/s per backend and precision).",
+        commandName: "bench",
+        abstract: "Benchmarks: GEMM, a full-size forward, a VAE frame (GFLOP/s per backend and precision).",
         subcommands: [BenchGEMMCommand.self, BenchForwardCommand.self, BenchVAECommand.self])
 }
 

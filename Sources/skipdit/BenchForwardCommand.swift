@@ -8,7 +8,8 @@ import TensorCore
 struct BenchForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
-        abstract: "A full-size forward: class-to-video Latte-XL/2-skip (16x32x32; batch 1, CFG batch 2, a cached step) or text-to-video (16x64x64, CFG batch 2, a cached step, and a T5-XXL encode).",
+        abstract:
+            "A full-size forward: class-to-video Latte-XL/2-skip (16x32x32; batch 1, CFG batch 2, a cached step) or text-to-video (16x64x64, CFG batch 2, a cached step, and a T5-XXL encode).",
         discussion: "TFLOP per forward are counted from the configuration (adaLN projected once per sample).")
 
     enum Task: String, CaseIterable, ExpressibleByArgument { case c2v, t2v }
