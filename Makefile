@@ -56,7 +56,7 @@ install: build
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/skipdit
 	test -e $(DESTDIR)$(SYSCONFDIR)/skipdit/skipdit.yaml || \
 		install -m 0644 etc/skipdit/skipdit.yaml $(DESTDIR)$(SYSCONFDIR)/skipdit/skipdit.yaml
-	install -m 0644 etc/skipdit/jobs/*.yaml $(DESTDIR)$(SYSCONFDIR)/skipdit/jobs/
+	install -m 0644 $(filter-out etc/skipdit/jobs/demo%,$(wildcard etc/skipdit/jobs/*.yaml)) $(DESTDIR)$(SYSCONFDIR)/skipdit/jobs/
 	if [ -f README.md ]; then install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/skipdit/README.md; fi
 	sed -e 's|/usr/local/bin/skipdit|$(PREFIX)/bin/skipdit|' \
 		-e 's|/etc/skipdit/skipdit.yaml|$(SYSCONFDIR)/skipdit/skipdit.yaml|' \

@@ -35,6 +35,7 @@ let package = Package(
         .target(name: "Diffusion", dependencies: ["TensorCore"], swiftSettings: numericSwift),
         .target(name: "Latte", dependencies: ["TensorCore", "Checkpoints"], swiftSettings: numericSwift),
         .target(name: "VAE", dependencies: ["TensorCore", "Checkpoints"], swiftSettings: numericSwift),
+        .target(name: "Sampling", dependencies: ["TensorCore", "Diffusion", "Latte"], swiftSettings: numericSwift),
         .target(
             name: "TextEncoder", dependencies: ["TensorCore", "Checkpoints", "CSentencePiece"],
             swiftSettings: numericSwift),
@@ -43,11 +44,11 @@ let package = Package(
         .target(name: "Spool", dependencies: ["Jobs", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Conformance",
-            dependencies: ["TensorCore", "Checkpoints", "Diffusion", "Latte", "VAE", "TextEncoder"]),
+            dependencies: ["TensorCore", "Checkpoints", "Diffusion", "Latte", "Sampling", "VAE", "TextEncoder"]),
         .target(
             name: "Render",
             dependencies: [
-                "TensorCore", "Checkpoints", "Diffusion", "Latte", "VAE", "TextEncoder", "VideoIO", "Jobs",
+                "TensorCore", "Checkpoints", "Diffusion", "Latte", "Sampling", "VAE", "TextEncoder", "VideoIO", "Jobs",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(

@@ -48,7 +48,9 @@ public struct Checkpoint: Sendable {
             let matches = files.filter { f in group.contains { f.hasSuffix($0) } }
             if matches.count == 1, let only = matches.first { return folder.appendingPathComponent(only) }
             if matches.count > 1 {
-                throw .unknownFormat(path: folder.path, hint: "several candidate weight files (\(matches.joined(separator: ", "))); name one")
+                throw .unknownFormat(
+                    path: folder.path,
+                    hint: "several candidate weight files (\(matches.joined(separator: ", "))); name one")
             }
         }
         throw .unknownFormat(path: folder.path, hint: "the folder holds no .safetensors, .bin, .pt or shard index file")
@@ -64,46 +66,57 @@ public struct Checkpoint: Sendable {
         if magic.first == 0x80 {
             throw .unknownFormat(
                 path: file.path,
-                hint: "a bare pickle (legacy torch.save before 1.6, or a plain pickle); re-save it with a current torch or convert it to safetensors")
+                hint:
+                    "a bare pickle (legacy torch.save before 1.6, or a plain pickle); re-save it with a current torch or convert it to safetensors"
+            )
         }
         // safetensors before JSON: its first byte is the header length's low byte, which may be '{'.
         if b.count >= 9, b[8] == UInt8(ascii: "{"), let n = file.uint(at: 0, width: 8), n <= UInt64(b.count - 8) {
             let (dict, metadata) = try SafeTensors.read(file)
             return Checkpoint(path: file.path, format: .safetensors, root: .dict(dict.asDict), metadata: metadata)
         }
-        if let first = b.first(where: { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }), first == UInt8(ascii: "{") {
+        if let first = b.first(where: { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }),
+            first == UInt8(ascii: "{")
+        {
             return try ShardIndex.open(file: file, url: url)
         }
         if b.count >= 9, b[8] == UInt8(ascii: "{") {
             let (dict, metadata) = try SafeTensors.read(file)  // throws: header length beyond the file
             return Checkpoint(path: file.path, format: .safetensors, root: .dict(dict.asDict), metadata: metadata)
         }
-        throw .unknownFormat(path: file.path, hint: "expected a torch.save zip, a safetensors file or a shard index JSON")
+        throw .unknownFormat(
+            path: file.path, hint: "expected a torch.save zip, a safetensors file or a shard index JSON")
     }
 
     /// The state dict under the first of `keys` present in the top-level dict. The official
     /// class-to-video and Latte-skip loaders use ["ema", "model"]; a bare state dict is an error.
     public func stateDict(preferring keys: [String]) throws(CheckpointError) -> StateDict {
         guard case .dict(let top) = root else {
-            throw .badStructure(path: path, reason: "the checkpoint is not a dict", hint: "expected {\"ema\": state_dict} or {\"model\": state_dict}")
+            throw .badStructure(
+                path: path, reason: "the checkpoint is not a dict",
+                hint: "expected {\"ema\": state_dict} or {\"model\": state_dict}")
         }
         for key in keys {
             guard let value = top[key] else { continue }
             guard case .dict(let inner) = value else {
-                throw .badStructure(path: path, reason: "entry '\(key)' is not a dict", hint: "expected a state dict under '\(key)'")
+                throw .badStructure(
+                    path: path, reason: "entry '\(key)' is not a dict", hint: "expected a state dict under '\(key)'")
             }
             return try StateDict(path: path, dict: inner, context: "[\(key)] ")
         }
         let shown = top.keys.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
         throw .badStructure(
-            path: path, reason: "none of the keys \(keys) is present (top-level keys: \(shown)\(top.keys.count > 5 ? ", …" : ""))",
-            hint: "the official loader needs a dict with 'ema' or 'model'; wrap a bare state dict as {'ema': state_dict}")
+            path: path,
+            reason: "none of the keys \(keys) is present (top-level keys: \(shown)\(top.keys.count > 5 ? ", …" : ""))",
+            hint:
+                "the official loader needs a dict with 'ema' or 'model'; wrap a bare state dict as {'ema': state_dict}")
     }
 
     /// The top-level dict as a state dict: diffusers/transformers .bin files and safetensors.
     public func stateDict() throws(CheckpointError) -> StateDict {
         guard case .dict(let top) = root else {
-            throw .badStructure(path: path, reason: "the checkpoint is not a dict", hint: "expected a state dict (name -> tensor)")
+            throw .badStructure(
+                path: path, reason: "the checkpoint is not a dict", hint: "expected a state dict (name -> tensor)")
         }
         return try StateDict(path: path, dict: top, context: "")
     }

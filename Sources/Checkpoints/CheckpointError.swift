@@ -37,7 +37,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case .io(let p, let r): return "\(p): \(r)"
         case .unknownFormat(let p, let h): return "\(p): not a recognised checkpoint; hint: \(h)"
         case .badZip(let p, let r):
-            return "\(p): malformed PyTorch zip archive (\(r)); hint: the file may be truncated or not a torch.save file"
+            return
+                "\(p): malformed PyTorch zip archive (\(r)); hint: the file may be truncated or not a torch.save file"
         case .badPickle(let p, let o, let r):
             return "\(p): data.pkl offset \(o): \(r); hint: only plain state dicts of tensors can be read"
         case .forbiddenGlobal(let p, let o, let g):
@@ -51,10 +52,12 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             let hint = s.isEmpty ? "" : "; close names in the file: " + s.joined(separator: ", ")
             return "\(p): missing tensor '\(t)'\(hint)"
         case .shapeMismatch(let p, let t, let e, let a):
-            return "\(p): tensor '\(t)' has shape \(a), expected \(e); hint: the checkpoint does not match the model config"
+            return
+                "\(p): tensor '\(t)' has shape \(a), expected \(e); hint: the checkpoint does not match the model config"
         case .unusedTensors(let p, let t):
             let shown = t.prefix(20).joined(separator: ", ") + (t.count > 20 ? ", … (\(t.count) in all)" : "")
-            return "\(p): \(t.count) tensor(s) in the file were not used: \(shown); hint: wrong model variant or config?"
+            return
+                "\(p): \(t.count) tensor(s) in the file were not used: \(shown); hint: wrong model variant or config?"
         case .duplicateTensor(let p, let t): return "\(p): tensor name '\(t)' occurs twice"
         }
     }

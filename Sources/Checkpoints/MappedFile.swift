@@ -23,7 +23,9 @@ public final class MappedFile: @unchecked Sendable {
         guard fd >= 0 else { throw .io(path: path, reason: "cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &st) == 0 else {
+            throw .io(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))")
+        }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io(path: path, reason: "not a regular file") }
         let size = Int(st.st_size)
         if size == 0 {

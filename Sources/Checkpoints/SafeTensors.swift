@@ -19,14 +19,18 @@ public enum SafeTensors {
     static func read(_ file: MappedFile) throws(CheckpointError) -> (StateDict, metadata: [String: String]) {
         let path = file.path
         func bad(_ r: String) -> CheckpointError { .badHeader(path: path, reason: r) }
-        guard let n64 = file.uint(at: 0, width: 8) else { throw bad("file of \(file.count) bytes has no header length") }
+        guard let n64 = file.uint(at: 0, width: 8) else {
+            throw bad("file of \(file.count) bytes has no header length")
+        }
         guard n64 <= UInt64(min(file.count - 8, maxHeaderBytes)) else {
             throw bad("header length \(n64) exceeds the file size \(file.count) (or the \(maxHeaderBytes)-byte limit)")
         }
         let n = Int(n64)
         guard let headerBytes = file.slice(offset: 8, length: n) else { throw bad("header out of range") }
         let json: Any
-        do { json = try JSONSerialization.jsonObject(with: Data(headerBytes)) } catch { throw bad("header is not JSON") }
+        do { json = try JSONSerialization.jsonObject(with: Data(headerBytes)) } catch {
+            throw bad("header is not JSON")
+        }
         guard let header = json as? [String: Any] else { throw bad("header is not a JSON object") }
         let dataStart = 8 + n
         let dataSize = file.count - dataStart
@@ -47,7 +51,8 @@ public enum SafeTensors {
                 let shapeAny = info["shape"] as? [Any], let offsetsAny = info["data_offsets"] as? [Any]
             else { throw badT("header entry lacks dtype, shape or data_offsets") }
             guard let dtype = dtypes[dtypeName] else {
-                throw badT("unsupported dtype \(dtypeName) (supported: \(dtypes.keys.sorted().joined(separator: ", ")))")
+                throw badT(
+                    "unsupported dtype \(dtypeName) (supported: \(dtypes.keys.sorted().joined(separator: ", ")))")
             }
             let shape = try integers(shapeAny, name: name, path: path, what: "shape")
             let offsets = try integers(offsetsAny, name: name, path: path, what: "data_offsets")
@@ -56,7 +61,9 @@ public enum SafeTensors {
             }
             let count = try StoredTensor.elementCount(shape, path: path, name: name)
             guard offsets[1] - offsets[0] == count * dtype.size else {
-                throw badT("shape \(shape) of \(dtypeName) needs \(count * dtype.size) bytes, data_offsets span \(offsets[1] - offsets[0])")
+                throw badT(
+                    "shape \(shape) of \(dtypeName) needs \(count * dtype.size) bytes, data_offsets span \(offsets[1] - offsets[0])"
+                )
             }
             let tensor = try StoredTensor(
                 name: name, file: file, dtype: dtype, shape: shape, strides: StoredTensor.contiguousStrides(shape),
@@ -70,12 +77,16 @@ public enum SafeTensors {
         return (dict, metadata)
     }
 
-    private static func integers(_ values: [Any], name: String, path: String, what: String) throws(CheckpointError) -> [Int] {
+    private static func integers(_ values: [Any], name: String, path: String, what: String) throws(CheckpointError)
+        -> [Int]
+    {
         var out: [Int] = []
         for v in values {
             guard let number = v as? NSNumber, let d = Double(exactly: number.doubleValue),
                 d >= 0, d < 9.0e15, d == d.rounded()
-            else { throw .badTensor(path: path, tensor: name, reason: "\(what) holds \(v), not a non-negative integer") }
+            else {
+                throw .badTensor(path: path, tensor: name, reason: "\(what) holds \(v), not a non-negative integer")
+            }
             out.append(Int(d))
         }
         return out
@@ -89,7 +100,9 @@ public enum SafeTensors {
         public let bytes: [UInt8]
 
         public init(name: String, dtype: StoredDType, shape: [Int], bytes: [UInt8]) {
-            precondition(shape.reduce(1, *) * dtype.size == bytes.count, "\(name): \(bytes.count) bytes do not fit \(dtype)\(shape)")
+            precondition(
+                shape.reduce(1, *) * dtype.size == bytes.count,
+                "\(name): \(bytes.count) bytes do not fit \(dtype)\(shape)")
             self.name = name
             self.dtype = dtype
             self.shape = shape
@@ -98,19 +111,24 @@ public enum SafeTensors {
 
         /// A float32 tensor.
         public init(name: String, tensor: Tensor) {
-            self.init(name: name, dtype: .float32, shape: tensor.shape, bytes: tensor.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) })
+            self.init(
+                name: name, dtype: .float32, shape: tensor.shape,
+                bytes: tensor.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) })
         }
 
         /// A stored tensor, kept in its dtype.
         public init(_ stored: StoredTensor, name: String? = nil) {
             let b = stored.contiguousBytes()
-            let bytes = withExtendedLifetime(b.owner) { Array(UnsafeRawBufferPointer(start: b.pointer, count: b.count)) }
+            let bytes = withExtendedLifetime(b.owner) {
+                Array(UnsafeRawBufferPointer(start: b.pointer, count: b.count))
+            }
             self.init(name: name ?? stored.name, dtype: stored.dtype, shape: stored.shape, bytes: bytes)
         }
     }
 
     /// Writes `entries` (in order) as a safetensors file, atomically.
-    public static func write(_ entries: [Entry], metadata: [String: String] = [:], to url: URL) throws(CheckpointError) {
+    public static func write(_ entries: [Entry], metadata: [String: String] = [:], to url: URL) throws(CheckpointError)
+    {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
@@ -119,7 +137,8 @@ public enum SafeTensors {
             guard let code = dtypes.first(where: { $0.value == e.dtype })?.key else {
                 throw .badTensor(path: url.path, tensor: e.name, reason: "no safetensors dtype for \(e.dtype)")
             }
-            header[e.name] = ["dtype": code, "shape": e.shape, "data_offsets": [offset, offset + e.bytes.count]] as [String: Any]
+            header[e.name] =
+                ["dtype": code, "shape": e.shape, "data_offsets": [offset, offset + e.bytes.count]] as [String: Any]
             offset += e.bytes.count
         }
         var json: [UInt8]

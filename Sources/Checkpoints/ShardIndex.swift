@@ -26,7 +26,9 @@ enum ShardIndex {
         var tensors: [String: StoredTensor] = [:]
         for shard in Set(weightMap.values).sorted() {
             let shardURL = folder.appendingPathComponent(shard)
-            guard FileManager.default.fileExists(atPath: shardURL.path) else { throw bad("shard '\(shard)' does not exist") }
+            guard FileManager.default.fileExists(atPath: shardURL.path) else {
+                throw bad("shard '\(shard)' does not exist")
+            }
             let checkpoint = try Checkpoint.open(shardURL)
             guard checkpoint.format != .sharded else { throw bad("shard '\(shard)' is itself an index") }
             let dict = try checkpoint.stateDict()

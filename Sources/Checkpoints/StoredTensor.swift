@@ -35,7 +35,9 @@ final class OwnedBytes {
     let pointer: UnsafeMutableRawPointer
     init(count: Int) {
         var raw: UnsafeMutableRawPointer?
-        guard posix_memalign(&raw, 64, max(count, 1)) == 0, let raw else { fatalError("out of memory allocating \(count) bytes") }
+        guard posix_memalign(&raw, 64, max(count, 1)) == 0, let raw else {
+            fatalError("out of memory allocating \(count) bytes")
+        }
         pointer = raw
     }
     deinit { free(pointer) }
@@ -75,7 +77,9 @@ public struct StoredTensor: @unchecked Sendable, CustomStringConvertible {
         let count = try Self.elementCount(shape, path: path, name: name)
         let (storageBytes, o1) = storageCount.multipliedReportingOverflow(by: dtype.size)
         guard !o1, file.contains(offset: storageByteOffset, length: storageBytes) else {
-            throw bad("storage of \(storageCount) \(dtype) elements at byte \(storageByteOffset) exceeds the file (\(file.count) bytes)")
+            throw bad(
+                "storage of \(storageCount) \(dtype) elements at byte \(storageByteOffset) exceeds the file (\(file.count) bytes)"
+            )
         }
         if count > 0 {
             var last = storageOffset
@@ -86,7 +90,9 @@ public struct StoredTensor: @unchecked Sendable, CustomStringConvertible {
                 last = sum
             }
             guard last < storageCount else {
-                throw bad("shape \(shape) with strides \(strides) and offset \(storageOffset) reaches element \(last), but the storage holds \(storageCount)")
+                throw bad(
+                    "shape \(shape) with strides \(strides) and offset \(storageOffset) reaches element \(last), but the storage holds \(storageCount)"
+                )
             }
         }
         self.name = name
@@ -107,7 +113,9 @@ public struct StoredTensor: @unchecked Sendable, CustomStringConvertible {
     static func elementCount(_ shape: [Int], path: String, name: String) throws(CheckpointError) -> Int {
         var n = 1
         for d in shape {
-            guard d >= 0 else { throw .badTensor(path: path, tensor: name, reason: "negative dimension in shape \(shape)") }
+            guard d >= 0 else {
+                throw .badTensor(path: path, tensor: name, reason: "negative dimension in shape \(shape)")
+            }
             let (p, o) = n.multipliedReportingOverflow(by: d)
             guard !o, p <= 1 << 48 else { throw .badTensor(path: path, tensor: name, reason: "absurd shape \(shape)") }
             n = p
@@ -164,7 +172,9 @@ public struct StoredTensor: @unchecked Sendable, CustomStringConvertible {
         } else {
             forEachRun { dstIndex, srcElement, runLength, runStride in
                 for j in 0..<runLength {
-                    Self.convert(dtype, from: storage + (srcElement + j * runStride) * dtype.size, to: dst + dstIndex + j, count: 1)
+                    Self.convert(
+                        dtype, from: storage + (srcElement + j * runStride) * dtype.size, to: dst + dstIndex + j,
+                        count: 1)
                 }
             }
         }
@@ -182,7 +192,8 @@ public struct StoredTensor: @unchecked Sendable, CustomStringConvertible {
         let buffer = OwnedBytes(count: count * size)
         forEachRun { dstIndex, srcElement, runLength, runStride in
             for j in 0..<runLength {
-                (buffer.pointer + (dstIndex + j) * size).copyMemory(from: storage + (srcElement + j * runStride) * size, byteCount: size)
+                (buffer.pointer + (dstIndex + j) * size).copyMemory(
+                    from: storage + (srcElement + j * runStride) * size, byteCount: size)
             }
         }
         return BorrowedBytes(pointer: UnsafeRawPointer(buffer.pointer), count: count * size, owner: buffer)
@@ -242,7 +253,9 @@ public struct StoredTensor: @unchecked Sendable, CustomStringConvertible {
     }
 
     /// Converts `count` contiguous elements of `dtype` to Float32 (parallel for large counts).
-    static func convert(_ dtype: StoredDType, from src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, count: Int) {
+    static func convert(
+        _ dtype: StoredDType, from src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, count: Int
+    ) {
         guard count > 0 else { return }
         if count >= 1 << 20 {
             Parallel.forRange(count, grain: 1 << 18) { r in
@@ -253,15 +266,21 @@ public struct StoredTensor: @unchecked Sendable, CustomStringConvertible {
         }
     }
 
-    private static func convertRange(_ dtype: StoredDType, from src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, count n: Int) {
+    private static func convertRange(
+        _ dtype: StoredDType, from src: UnsafeRawPointer, to dst: UnsafeMutablePointer<Float>, count n: Int
+    ) {
         // Unaligned loads: checkpoint data need not be aligned to the element size.
         switch dtype {
         case .float32:
             UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: n * 4)
         case .float16:
-            for i in 0..<n { dst[i] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            for i in 0..<n {
+                dst[i] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            }
         case .bfloat16:
-            for i in 0..<n { dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16) }
+            for i in 0..<n {
+                dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+            }
         case .float64:
             for i in 0..<n { dst[i] = Float(src.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
         case .int64:

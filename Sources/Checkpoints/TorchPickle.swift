@@ -70,7 +70,9 @@ struct TorchUnpickler {
     /// Resolves a persistent id ('storage', type, key, location, numel).
     let loadStorage: (_ dtype: StoredDType, _ key: String, _ count: Int) throws(CheckpointError) -> TorchStorage
     /// Builds a validated tensor over a storage.
-    let makeTensor: (_ storage: TorchStorage, _ offset: Int, _ shape: [Int], _ strides: [Int], _ label: String) throws(CheckpointError) -> StoredTensor
+    let makeTensor:
+        (_ storage: TorchStorage, _ offset: Int, _ shape: [Int], _ strides: [Int], _ label: String)
+            throws(CheckpointError) -> StoredTensor
 
     func run() throws(CheckpointError) -> CheckpointValue {
         var arena: [AnyObject] = []
@@ -175,7 +177,9 @@ struct TorchUnpickler {
             case 0x80: _ = try read(1)  // PROTO
             case 0x95: _ = try read(8)  // FRAME
             case 0x2E:  // STOP
-                guard stack.count == 1, marks.isEmpty else { throw fail("STOP with \(stack.count) values on the stack") }
+                guard stack.count == 1, marks.isEmpty else {
+                    throw fail("STOP with \(stack.count) values on the stack")
+                }
                 return try pop()
             case 0x28:  // MARK
                 guard marks.count < 10_000 else { throw fail("too many nested MARKs") }
@@ -250,14 +254,18 @@ struct TorchUnpickler {
             case 0x93:  // STACK_GLOBAL
                 let name = try pop()
                 let module = try pop()
-                guard case .string(let m) = module, case .string(let nm) = name else { throw fail("STACK_GLOBAL needs two strings") }
+                guard case .string(let m) = module, case .string(let nm) = name else {
+                    throw fail("STACK_GLOBAL needs two strings")
+                }
                 stack.append(try global(m, nm))
             case 0x51:  // BINPERSID
                 stack.append(try persistentLoad(try pop(), fail: fail))
             case 0x52:  // REDUCE
                 let args = try pop()
                 let callable = try pop()
-                guard case .global(let g) = callable else { throw fail("REDUCE on something that is not an allowed global") }
+                guard case .global(let g) = callable else {
+                    throw fail("REDUCE on something that is not an allowed global")
+                }
                 guard case .tuple(let t) = args else { throw fail("REDUCE arguments are not a tuple") }
                 stack.append(try call(g, t.items, offset: opOffset, fail: fail, newDict: newDict))
             case 0x62:  // BUILD: set state on the object below; state (e.g. OrderedDict._metadata) is ignored.
@@ -273,11 +281,15 @@ struct TorchUnpickler {
     }
 
     /// ('storage', <storage type>, key, location, numel) -> a storage in the zip.
-    private func persistentLoad(_ pid: PickleValue, fail: (String) -> CheckpointError) throws(CheckpointError) -> PickleValue {
+    private func persistentLoad(_ pid: PickleValue, fail: (String) -> CheckpointError) throws(CheckpointError)
+        -> PickleValue
+    {
         guard case .tuple(let t) = pid, t.items.count == 5, case .string("storage") = t.items[0] else {
             throw fail("persistent id is not ('storage', type, key, location, numel)")
         }
-        guard case .global(.storageType(let dtype)) = t.items[1] else { throw fail("persistent id names no storage type") }
+        guard case .global(.storageType(let dtype)) = t.items[1] else {
+            throw fail("persistent id names no storage type")
+        }
         guard case .string(let key) = t.items[2], case .string = t.items[3], case .int(let count) = t.items[4] else {
             throw fail("malformed storage persistent id")
         }
@@ -286,7 +298,8 @@ struct TorchUnpickler {
 
     /// Interprets a call to an allow-listed global.
     private func call(
-        _ g: TorchGlobal, _ args: [PickleValue], offset: Int, fail: (String) -> CheckpointError, newDict: () -> PickleDict
+        _ g: TorchGlobal, _ args: [PickleValue], offset: Int, fail: (String) -> CheckpointError,
+        newDict: () -> PickleDict
     ) throws(CheckpointError) -> PickleValue {
         func ints(_ v: PickleValue, _ what: String) throws(CheckpointError) -> [Int] {
             guard case .tuple(let t) = v else { throw fail("tensor \(what) is not a tuple") }
@@ -302,14 +315,19 @@ struct TorchUnpickler {
             guard args.isEmpty else { throw fail("OrderedDict called with arguments") }
             return .dict(newDict())
         case .rebuildTensorV2, .rebuildTensor:
-            guard args.count >= 4, args.count <= 7 else { throw fail("_rebuild_tensor called with \(args.count) arguments") }
+            guard args.count >= 4, args.count <= 7 else {
+                throw fail("_rebuild_tensor called with \(args.count) arguments")
+            }
             guard case .storage(let storage) = args[0] else { throw fail("_rebuild_tensor without a storage") }
             guard case .int(let storageOffset) = args[1] else { throw fail("tensor storage offset is not an integer") }
             let shape = try ints(args[2], "size")
             let strides = try ints(args[3], "stride")
-            return .tensor(try makeTensor(storage, storageOffset, shape, strides, "<tensor at data.pkl offset \(offset)>"))
+            return .tensor(
+                try makeTensor(storage, storageOffset, shape, strides, "<tensor at data.pkl offset \(offset)>"))
         case .rebuildParameter, .rebuildParameterWithState:
-            guard let first = args.first, case .tensor = first else { throw fail("_rebuild_parameter without a tensor") }
+            guard let first = args.first, case .tensor = first else {
+                throw fail("_rebuild_parameter without a tensor")
+            }
             return first
         case .storageType:
             throw fail("a storage class may only appear in a persistent id")
@@ -319,7 +337,8 @@ struct TorchUnpickler {
     /// Converts the machine's result into public values (depth-limited, so cycles are errors).
     private func convert(_ v: PickleValue, depth: Int) throws(CheckpointError) -> CheckpointValue {
         guard depth <= Self.maxDepth else {
-            throw .badPickle(path: path, offset: 0, reason: "containers nested deeper than \(Self.maxDepth) (or a cycle)")
+            throw .badPickle(
+                path: path, offset: 0, reason: "containers nested deeper than \(Self.maxDepth) (or a cycle)")
         }
         switch v {
         case .none: return .none

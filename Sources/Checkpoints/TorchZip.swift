@@ -32,13 +32,18 @@ enum TorchZip {
                 let bytes = try zip.storedData(entry)
                 let (need, overflow) = count.multipliedReportingOverflow(by: dtype.size)
                 guard count >= 0, !overflow, need <= bytes.count else {
-                    throw .badZip(path: path, reason: "storage '\(key)' claims \(count) \(dtype) elements but its entry holds \(bytes.count) bytes")
+                    throw .badZip(
+                        path: path,
+                        reason:
+                            "storage '\(key)' claims \(count) \(dtype) elements but its entry holds \(bytes.count) bytes"
+                    )
                 }
                 return TorchStorage(dtype: dtype, byteOffset: entry.dataOffset, count: count)
             },
             makeTensor: { (storage, offset, shape, strides, label) throws(CheckpointError) -> StoredTensor in
                 try StoredTensor(
-                    name: label, file: file, dtype: storage.dtype, shape: shape, strides: strides, storageOffset: offset,
+                    name: label, file: file, dtype: storage.dtype, shape: shape, strides: strides,
+                    storageOffset: offset,
                     storageByteOffset: storage.byteOffset, storageCount: storage.count)
             })
         return try unpickler.run()

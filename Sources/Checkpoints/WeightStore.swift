@@ -80,7 +80,9 @@ public final class WeightStore: @unchecked Sendable {
     /// The tensor `name` as Float32 with exactly `shape` (zero-copy for contiguous float32 storage).
     /// With `acceptingTrailingOnes`, a stored shape of `shape` followed by size-1 dims is also
     /// accepted and reshaped (LDM's [C, C, 1, 1] 1x1-conv attention weights read as [C, C]).
-    public func tensor(_ name: String, shape: [Int], acceptingTrailingOnes: Bool = false) throws(CheckpointError) -> Tensor {
+    public func tensor(_ name: String, shape: [Int], acceptingTrailingOnes: Bool = false) throws(CheckpointError)
+        -> Tensor
+    {
         let t = try stored(name)
         var actual = t.shape
         if acceptingTrailingOnes {

@@ -128,7 +128,11 @@ struct ZipArchive {
     /// The bytes of a stored (uncompressed) entry.
     func storedData(_ entry: ZipEntry) throws(CheckpointError) -> UnsafeRawBufferPointer {
         guard entry.method == 0, entry.compressedSize == entry.uncompressedSize else {
-            throw .badZip(path: file.path, reason: "entry '\(entry.name)' is compressed (method \(entry.method)); torch.save stores entries uncompressed")
+            throw .badZip(
+                path: file.path,
+                reason:
+                    "entry '\(entry.name)' is compressed (method \(entry.method)); torch.save stores entries uncompressed"
+            )
         }
         guard let s = file.slice(offset: entry.dataOffset, length: entry.compressedSize) else {
             throw .badZip(path: file.path, reason: "entry '\(entry.name)' lies outside the file")

@@ -6,6 +6,7 @@ import Checkpoints
 import Diffusion
 import Foundation
 import Latte
+import Sampling
 import TensorCore
 
 struct C2VModelCases {
@@ -103,56 +104,49 @@ struct C2VModelCases {
 
     func sample(_ c: ManifestNode) throws(ConformanceError) -> [Check] {
         let m = try model(try c["model"].string)
-        let sampler = try c["sampler"]
-        guard let method = SamplerMethod(rawValue: try sampler["method"].string) else {
-            throw .manifest("\(sampler.path).method is not ddpm or ddim")
-        }
-        let diffusion: RespacedDiffusion
-        do { diffusion = try RespacedDiffusion(steps: try sampler["num_sampling_steps"].int) } catch {
-            throw .model("\(error)")
+        let samplerNode = try c["sampler"]
+        guard let method = SamplerMethod(rawValue: try samplerNode["method"].string) else {
+            throw .manifest("\(samplerNode.path).method is not ddpm or ddim")
         }
         let inputs = try c["inputs"]
         let z = try fixtures.tensor(inputs["z"])
         let noise = try inputs.optional("noise_steps").map { (n) throws(ConformanceError) in try fixtures.tensor(n) }
         let useCFG = try c.optional("uses_cfg")?.bool ?? false
-        let scale = Float(try c.optional("cfg_scale")?.double ?? 1)
-        var labels = try self.labels(inputs)
-        let b = z.shape[0]
-        if useCFG, let l = labels, let null = try c.optional("null_class_id")?.int ?? m.config.nullClass {
-            labels = l + Array(repeating: null, count: b)
+        let scale = useCFG ? Float(try c.optional("cfg_scale")?.double ?? 1) : 1
+        if useCFG, let null = try c.optional("null_class_id")?.int, null != m.config.nullClass {
+            throw .manifest("\(c.path).null_class_id \(null) is not the model's null class \(m.config.nullClass ?? -1)")
         }
-        var state: SkipCacheState? = try c.optional("cache").map { (n) throws(ConformanceError) in
+        let sampler: ClassToVideoSampler
+        do {
+            sampler = try ClassToVideoSampler(
+                model: m, method: method, steps: try samplerNode["num_sampling_steps"].int, guidance: scale,
+                labels: try labels(inputs))
+        } catch let e as ConformanceError {
+            throw e
+        } catch {
+            throw .model("\(error)")
+        }
+        let cache = try c.optional("cache").map { (n) throws(ConformanceError) in
             SkipCacheState(schedule: try Self.schedule(n))
         }
         let expectedModes = try c.optional("modes_per_step")?.strings
         var checks: [Check] = []
         var modelOuts: [Tensor] = [], preds: [Tensor] = [], traj: [Tensor] = []
-        let loop = DenoiseLoop(sampler: Sampler(method: method, diffusion: diffusion))
         let final: Tensor
         do {
-            final = try loop.run(
-                from: z,
-                model: { x, step in
-                    if let mode = state?.mode(at: step.timestep), let e = expectedModes, step.iteration < e.count {
-                        checks.append(Self.modeCheck("step \(step.iteration)", mode, e[step.iteration]))
-                    }
-                    let t = Array(repeating: step.timestep, count: useCFG ? 2 * b : b)
-                    if useCFG {
-                        let out = Self.forwardWithCFG(
-                            m, ClassifierFreeGuidance.doubled(x), timesteps: t, labels: labels, scale: scale,
-                            cache: &state)
-                        return ClassifierFreeGuidance.conditionalHalf(out)
-                    }
-                    return m.forward(x, timesteps: t, labels: labels, cache: &state)
-                },
+            final = try sampler.run(
+                from: z, cache: cache,
                 noise: { step in
                     guard let noise else { throw ConformanceError.manifest("\(c.path): DDPM case without noise_steps") }
                     return slice(noise, step.iteration)
                 },
-                observe: { _, out, result in
-                    modelOuts.append(out)
-                    preds.append(result.predXstart)
-                    traj.append(result.sample)
+                observe: { it in
+                    if let e = expectedModes, cache != nil, it.step.iteration < e.count {
+                        checks.append(Self.modeCheck("step \(it.step.iteration)", it.mode, e[it.step.iteration]))
+                    }
+                    modelOuts.append(it.modelOutput)
+                    preds.append(it.result.predXstart)
+                    traj.append(it.result.sample)
                 })
         } catch let e as ConformanceError {
             throw e

@@ -6,6 +6,7 @@ import Checkpoints
 import Diffusion
 import Foundation
 import Latte
+import Sampling
 import TensorCore
 import TextEncoder
 
@@ -26,7 +27,8 @@ final class T2VRunner: CaseRunner {
         case "t5_encoder": return try T2VTextCases.t5Encoder(c, fixtures: fixtures, encoder: try textEncoder().encoder)
         case "transformer_forward": return try forward(c)
         case "cfg_forward":
-            return try cfgForward(c) + T2VTextCases.cfgPromptEmbeddings(c, fixtures: fixtures, encoder: try textEncoder())
+            return try cfgForward(c)
+                + T2VTextCases.cfgPromptEmbeddings(c, fixtures: fixtures, encoder: try textEncoder())
         case "skip_cache_sequence": return try cacheSequence(c)
         case "sampling": return try sampling(c)
         default: throw .unsupportedCase(name: (try? c["name"].string) ?? c.path, kind: kind)
@@ -39,7 +41,8 @@ final class T2VRunner: CaseRunner {
         let engine = try options.engine()
         do {
             let m = try LatteT2VTransformer.load(
-                baseFolder: try fixtures.modelPath("latte_folder"), skipCheckpoint: try fixtures.modelPath("skip_checkpoint"),
+                baseFolder: try fixtures.modelPath("latte_folder"),
+                skipCheckpoint: try fixtures.modelPath("skip_checkpoint"),
                 engine: engine)
             transformer = m
             return m
@@ -114,17 +117,26 @@ final class T2VRunner: CaseRunner {
         let eps = ClassifierFreeGuidance.leadingChannels(guided, m.config.inChannels)
         let ddim = try c["ddim"]
         let scheduler: DDIMScheduler
-        do { scheduler = try DDIMScheduler(steps: try ddim["num_inference_steps"].int) } catch { throw .model("\(error)") }
+        do { scheduler = try DDIMScheduler(steps: try ddim["num_inference_steps"].int) } catch {
+            throw .model("\(error)")
+        }
         let prevExpected = try ddim["prev_timestep"].int
         var checks = [
-            Check(label: "prev_timestep", maxError: Double(abs(scheduler.previousTimestep(t) - prevExpected)), tolerance: 0),
-            try fixtures.relativeCheck("raw_output_batch2", raw, expected["raw_output_batch2"], tolerance: try fixtures.relativeTolerance(kind: "cfg_forward", tensor: "raw_output_batch2")),
+            Check(
+                label: "prev_timestep", maxError: Double(abs(scheduler.previousTimestep(t) - prevExpected)),
+                tolerance: 0),
+            try fixtures.relativeCheck(
+                "raw_output_batch2", raw, expected["raw_output_batch2"],
+                tolerance: try fixtures.relativeTolerance(kind: "cfg_forward", tensor: "raw_output_batch2")),
         ]
         let stepTol = try fixtures.relativeTolerance(kind: "cfg_forward", tensor: "guided")
-        checks.append(try fixtures.relativeCheck("guided_all_channels", guided, expected["guided_all_channels"], tolerance: stepTol))
+        checks.append(
+            try fixtures.relativeCheck(
+                "guided_all_channels", guided, expected["guided_all_channels"], tolerance: stepTol))
         checks.append(try fixtures.relativeCheck("eps_first4", eps, expected["eps_first4"], tolerance: stepTol))
         let prev = scheduler.step(sample: latents, eps: eps, timestep: t)
-        checks.append(try fixtures.relativeCheck("ddim_prev_sample", prev, expected["ddim_prev_sample"], tolerance: stepTol))
+        checks.append(
+            try fixtures.relativeCheck("ddim_prev_sample", prev, expected["ddim_prev_sample"], tolerance: stepTol))
         return checks
     }
 
@@ -134,7 +146,8 @@ final class T2VRunner: CaseRunner {
         var target = fixtures.manifest
         let path = try ref.string.split(separator: ".").map(String.init)
         guard let caseName = path.first else { throw .manifest("\(ref.path) is empty") }
-        guard let found = try fixtures.manifest["cases"].array.first(where: { (try? $0["name"].string) == caseName }) else {
+        guard let found = try fixtures.manifest["cases"].array.first(where: { (try? $0["name"].string) == caseName })
+        else {
             throw .manifest("\(ref.path) names unknown case \(caseName)")
         }
         target = found
@@ -159,7 +172,10 @@ final class T2VRunner: CaseRunner {
         for (k, t) in ts.enumerated() {
             let x = slice(latents, k)
             if let mode = state?.mode(at: t), k < kinds.count {
-                checks.append(Check(label: "step \(k) \(mode.rawValue) vs \(kinds[k])", maxError: mode.rawValue == kinds[k] ? 0 : 1, tolerance: 0))
+                checks.append(
+                    Check(
+                        label: "step \(k) \(mode.rawValue) vs \(kinds[k])", maxError: mode.rawValue == kinds[k] ? 0 : 1,
+                        tolerance: 0))
             }
             outs.append(m.forward(Tensor(stacking: [x, x]), timesteps: [t, t], caption: embeds, cache: &state))
         }
@@ -182,10 +198,13 @@ final class T2VRunner: CaseRunner {
         let m = try model()
         let sampler = try c["sampler"]
         let scheduler: DDIMScheduler
-        do { scheduler = try DDIMScheduler(steps: try sampler["num_inference_steps"].int) } catch { throw .model("\(error)") }
+        do { scheduler = try DDIMScheduler(steps: try sampler["num_inference_steps"].int) } catch {
+            throw .model("\(error)")
+        }
         var checks = [
             Check(
-                label: "timesteps", maxError: scheduler.timesteps == (try sampler["timesteps"].ints) ? 0 : 1, tolerance: 0)
+                label: "timesteps", maxError: scheduler.timesteps == (try sampler["timesteps"].ints) ? 0 : 1,
+                tolerance: 0)
         ]
         let embeddings: Tensor
         do {
@@ -196,7 +215,7 @@ final class T2VRunner: CaseRunner {
         } catch {
             throw .model("\(error)")
         }
-        var state: SkipCacheState?
+        var state: SkipCacheState? = nil
         if let flagNode = c.optional("cache_flag") {
             let flag = try flagNode.string
             guard let schedule = SkipCacheSchedule(textToVideoFlag: flag) else {
@@ -206,18 +225,22 @@ final class T2VRunner: CaseRunner {
         }
         let kinds = try c["step_kinds"].strings
         let guidance = Float(try sampler["guidance_scale"].double)
-        var x = try fixtures.tensor(try resolveInput(c["inputs"]["initial_noise"]))
+        let x = try fixtures.tensor(try resolveInput(c["inputs"]["initial_noise"]))
         var trajectory: [Tensor] = []
-        for (k, t) in scheduler.timesteps.enumerated() {
-            let mode = state?.mode(at: t) ?? .full
-            if k < kinds.count {
-                checks.append(Check(label: "step \(k) \(mode.rawValue) vs \(kinds[k])", maxError: mode.rawValue == kinds[k] ? 0 : 1, tolerance: 0))
+        let final: Tensor
+        do {
+            let loop = try TextToVideoSampler(model: m, scheduler: scheduler, captions: embeddings, guidance: guidance)
+            final = try loop.run(from: x, cache: state) { it in
+                if it.index < kinds.count {
+                    checks.append(
+                        Check(
+                            label: "step \(it.index) \(it.mode.rawValue) vs \(kinds[it.index])",
+                            maxError: it.mode.rawValue == kinds[it.index] ? 0 : 1, tolerance: 0))
+                }
+                trajectory.append(it.latents)
             }
-            let raw = m.forward(Tensor(stacking: [x, x]), timesteps: [t, t], caption: embeddings, cache: &state)
-            let eps = ClassifierFreeGuidance.leadingChannels(
-                ClassifierFreeGuidance.guideAll(raw, scale: guidance), m.config.inChannels)
-            x = scheduler.step(sample: x, eps: eps, timestep: t)
-            trajectory.append(x)
+        } catch {
+            throw .model("\(error)")
         }
         let tol = try fixtures.relativeTolerance(kind: "sampling")
         let expected = try c["expected"]
@@ -228,9 +251,11 @@ final class T2VRunner: CaseRunner {
             throw .fixture(path: expected.path, reason: "\(steps.shape) expected for \(trajectory.count) steps")
         }
         for (k, got) in trajectory.enumerated() {
-            checks.append(fixtures.relativeCheck("latents_after_each_step[\(k)]", got, Array(values[k * per..<(k + 1) * per]), tolerance: tol))
+            checks.append(
+                fixtures.relativeCheck(
+                    "latents_after_each_step[\(k)]", got, Array(values[k * per..<(k + 1) * per]), tolerance: tol))
         }
-        checks.append(try fixtures.relativeCheck("final_latents", x, expected["final_latents"], tolerance: tol))
+        checks.append(try fixtures.relativeCheck("final_latents", final, expected["final_latents"], tolerance: tol))
         return checks
     }
 }

@@ -88,7 +88,8 @@ public enum T2VTextCases {
 
     /// The "t5_encoder" case: last_hidden_state of every position for the given ids and masks,
     /// computed with the encoder loaded from the fixture's text_encoder folder.
-    public static func t5Encoder(_ c: ManifestNode, fixtures: FixtureDirectory, encoder: T5Encoder) throws(ConformanceError)
+    public static func t5Encoder(_ c: ManifestNode, fixtures: FixtureDirectory, encoder: T5Encoder)
+        throws(ConformanceError)
         -> [Check]
     {
         let inputs = try c["inputs"]
@@ -117,7 +118,8 @@ public enum T2VTextCases {
             let g = Tensor(shape: [per], values: Array(all[r * per..<(r + 1) * per]))
             checks.append(
                 fixtures.relativeCheck(
-                    "last_hidden_state[\(r)] (\(masks[r].reduce(0, +)) tokens)", g, Array(values[r * per..<(r + 1) * per]),
+                    "last_hidden_state[\(r)] (\(masks[r].reduce(0, +)) tokens)", g,
+                    Array(values[r * per..<(r + 1) * per]),
                     tolerance: tolerance))
         }
         checks.append(fixtures.relativeCheck("last_hidden_state", got, values, tolerance: tolerance))

@@ -116,7 +116,9 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         var heads: Int? = nil
         if let h = e["heads"] {
             if finalTask == .textToVideo {
-                sink.error(h.keyMark, "'heads' is for class-to-video models", hint: "text-to-video reads it from transformer/config.json")
+                sink.error(
+                    h.keyMark, "'heads' is for class-to-video models",
+                    hint: "text-to-video reads it from transformer/config.json")
             } else {
                 heads = reader.int(h.value, key: "heads", in: 1...1024, hint: "the transformer's attention head count")
             }

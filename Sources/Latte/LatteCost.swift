@@ -47,3 +47,33 @@ extension LatteConfig {
         self.frequencyEmbeddingSize = frequencyEmbeddingSize
     }
 }
+
+extension LatteT2VConfig {
+    /// The released Latte T2V size (PixArt-α XL/2-512 lineage: 16 heads of 72, 28 layers, T5-XXL captions).
+    public static let released = LatteT2VConfig(
+        numAttentionHeads: 16, attentionHeadDim: 72, inChannels: 4, outChannels: 8, numLayers: 28, patchSize: 2,
+        sampleSize: 64, videoLength: 16, captionChannels: 4096, crossAttentionDim: 1152, normEps: 1e-6,
+        activationFn: "gelu-approximate", attentionBias: true, normType: "ada_norm_single", normElementwiseAffine: false
+    )
+
+    /// FLOPs of one forward at `batch` with `captionTokens` caption tokens, full or cached (layers 0
+    /// and 27 and one skip merge), as skipdit runs it (caption keys/values once per sample).
+    public func forwardFLOPs(batch b: Int, frames f: Int, captionTokens l: Int, mode: StepMode) -> Double {
+        let d = Double(hiddenSize), bb = Double(b), ff = Double(f)
+        let s = Double((sampleSize / patchSize) * (sampleSize / patchSize))
+        let tokens = bb * ff * s
+        let mlp = Double(mlpHidden)
+        let selfBlock = tokens * (4 * d * d + 2 * d * mlp)  // qkv, out, FF
+        let spatialAttention = bb * ff * 2 * s * s * d
+        let temporalAttention = bb * s * 2 * ff * ff * d
+        let cross = tokens * 2 * d * d + bb * Double(l) * 2 * d * d + bb * ff * 2 * s * Double(l) * d
+        let layer = 2 * selfBlock + spatialAttention + temporalAttention + cross
+        let layers = mode == .full ? Double(numLayers) : 2
+        let merges = mode == .full ? Double(skipCount) : 1
+        var mac = layers * layer + merges * tokens * 2 * d * d
+        let patchIn = Double(inChannels * patchSize * patchSize), patchOut = Double(patchSize * patchSize * outChannels)
+        mac += tokens * (patchIn + patchOut) * d
+        mac += bb * Double(l) * (Double(captionChannels) * d + d * d) + bb * (256 * d + d * d + 6 * d * d)
+        return 2 * mac
+    }
+}

@@ -58,16 +58,30 @@ extension LatteT2VTransformer {
     }
 }
 
+/// Random weights (N(0, 1/fan_in) matrices, 0.02-scaled vectors) for benchmarks: the cost of a
+/// forward does not depend on the values.
+func randomWeights(seed: UInt64) -> WeightLookup {
+    var stream: UInt64 = 0
+    return { _, shape in
+        stream += 1
+        let fanIn = shape.count > 1 ? shape.dropFirst().reduce(1, *) : shape[0]
+        let scale = shape.count > 1 ? 1 / Float(fanIn).squareRoot() : 0.02
+        return RandomNormal.tensor(shape: shape, seed: seed, stream: stream, scale: scale)
+    }
+}
+
 extension LatteTransformer {
-    /// A model with random weights (N(0, 1/fan_in) matrices, small biases) for benchmarks: the
-    /// cost of a forward does not depend on the values.
+    /// A model with random weights, for benchmarks.
     public static func random(config: LatteConfig, seed: UInt64 = 0, engine: GEMMEngine) throws -> LatteTransformer {
-        var stream: UInt64 = 0
-        return try LatteTransformer(config: config, engine: engine) { _, shape in
-            stream += 1
-            let fanIn = shape.count > 1 ? shape.dropFirst().reduce(1, *) : shape[0]
-            let scale = shape.count > 1 ? 1 / Float(fanIn).squareRoot() : 0.02
-            return RandomNormal.tensor(shape: shape, seed: seed, stream: stream, scale: scale)
-        }
+        try LatteTransformer(config: config, engine: engine, tensor: randomWeights(seed: seed))
+    }
+}
+
+extension LatteT2VTransformer {
+    /// A model with random weights, for benchmarks.
+    public static func random(config: LatteT2VConfig, seed: UInt64 = 0, engine: GEMMEngine) throws
+        -> LatteT2VTransformer
+    {
+        try LatteT2VTransformer(config: config, engine: engine, tensor: randomWeights(seed: seed))
     }
 }

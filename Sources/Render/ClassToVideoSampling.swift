@@ -1,98 +1,59 @@
-// The class-to-video denoise loop of one video, as sample.py runs it: z ~ N(0, I) of shape
-// (1, F, C, H, W) from the seed, then DDPM or DDIM over the respaced schedule, with classifier-free
-// guidance (the conditional and null labels as one batch of 2) and the render's own Skip-Cache
-// state. It checkpoints every few steps and polls for stop/cancel at every step boundary.
+// The class-to-video task of the pipeline: z ~ N(0, I) of shape (1, F, C, H, W) from the seed,
+// the shared ClassToVideoSampler (sample.py's loop, CFG and Skip-Cache), the render's checkpoints
+// every few steps and a stop/cancel poll at every step boundary; decoding divides by the scaling
+// factor and rounds half up (sample.py).
 
 import Diffusion
-import Foundation
 import Latte
+import Sampling
 import TensorCore
+import VAE
 
-struct ClassToVideoSampling {
-    let model: LatteTransformer
-    let method: SamplerMethod
-    let steps: Int
-    /// CFG scale; 1 disables guidance.
-    let guidance: Float
-    /// Class id for class-conditional models.
-    let classIndex: Int?
+struct ClassToVideoSampling: VideoSampling {
+    let sampler: ClassToVideoSampler
     let cache: SkipCacheSchedule?
     /// Save the state every this many steps (and whenever stopping).
     let checkpointEvery: Int
 
     /// (1, F, C, H, W)
     var latentShape: [Int] {
-        let c = model.config
+        let c = sampler.model.config
         return [1, c.numFrames, c.inChannels, c.latentSize, c.latentSize]
     }
 
-    /// The initial latents of a seed.
+    var rounding: FrameRounding { .roundHalfUp }
+
+    /// (1, F, C, h, w) -> (F, C, h, w) / scaling factor (sample.py divides).
+    func framesToDecode(_ latents: Tensor, scalingFactor: Double) -> Tensor {
+        var z = latents.reshaped(Array(latents.shape.dropFirst()))
+        let s = Float(scalingFactor)
+        let p = z.mutablePointer()
+        for i in 0..<z.count { p[i] /= s }
+        return z
+    }
+
     func initialLatents(seed: Int) -> Tensor {
         GaussianNoise(seed: UInt64(bitPattern: Int64(seed))).tensor(
             shape: latentShape, stream: GaussianNoise.Stream.initialLatents)
     }
 
-    /// Runs (or resumes) the denoise loop. `state` carries the video index, iteration, latents and
-    /// cache state; it is updated in place and handed to `save` at checkpoints.
     func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int) -> Void) throws
         -> Tensor
     {
-        let diffusion = try RespacedDiffusion(steps: steps)
-        let loop = DenoiseLoop(sampler: Sampler(method: method, diffusion: diffusion))
         let noise = GaussianNoise(seed: UInt64(bitPattern: Int64(seed)))
-        let useCFG = guidance != 1
-        let c = model.config
-        var labels: [Int]?
-        if let classIndex {
-            guard let null = c.nullClass else {
-                throw RenderError.unsupported("the model is unconditional; it takes no class")
-            }
-            labels = useCFG ? [classIndex, null] : [classIndex]
-        } else if useCFG {
-            throw RenderError.unsupported("guidance \(guidance) needs a class-conditional model; use guidance 1.0")
-        }
-        var cacheState: SkipCacheState? = cache.map {
+        let initialCache = cache.map {
             SkipCacheState(schedule: $0, counter: state.cacheCounter, cachedStream: state.cachedStream)
         }
-        var started = Date()
-        var stopRequest: RenderControl = .proceed
-        do {
-            _ = try loop.run(
-                from: state.latents, startIteration: state.iteration,
-                model: { x, step in
-                    let mode = cacheState?.mode(at: step.timestep) ?? .full
-                    if mode == .full { state.fullSteps += 1 } else { state.cachedSteps += 1 }
-                    if useCFG {
-                        let doubled = ClassifierFreeGuidance.doubled(x)
-                        let out = model.forward(
-                            doubled, timesteps: [step.timestep, step.timestep], labels: labels, cache: &cacheState)
-                        return ClassifierFreeGuidance.conditionalHalf(
-                            ClassifierFreeGuidance.combine(out, scale: guidance, guidedChannels: c.inChannels))
-                    }
-                    return model.forward(x, timesteps: [step.timestep], labels: labels, cache: &cacheState)
-                },
-                noise: { step in noise.tensor(shape: latentShape, stream: GaussianNoise.Stream.step(step.iteration)) },
-                observe: { step, _, result in
-                    state.iteration = step.iteration + 1
-                    state.latents = result.sample
-                    state.cacheCounter = cacheState?.counter ?? 0
-                    state.cachedStream = cacheState?.cachedStream
-                    let now = Date()
-                    state.denoiseSeconds += now.timeIntervalSince(started)
-                    started = now
-                    progress(step.iteration + 1)
-                    let control = observer.control()
-                    if control != .proceed {
-                        stopRequest = control
-                        throw RenderError.stopped
-                    }
-                    if !step.isLast && (step.iteration + 1) % checkpointEvery == 0 { try observer.save(state) }
-                })
-        } catch RenderError.stopped {
-            if stopRequest == .cancel { throw RenderError.cancelled }
-            try observer.save(state)
-            throw RenderError.stopped
-        }
+        var clock = StepClock()
+        let steps = sampler.loop.sampler.diffusion.count
+        _ = try sampler.run(
+            from: state.latents, startIteration: state.iteration, cache: initialCache,
+            noise: { step in noise.tensor(shape: latentShape, stream: GaussianNoise.Stream.step(step.iteration)) },
+            observe: { it in
+                try state.record(
+                    step: it.step.iteration, of: steps, mode: it.mode, latents: it.result.sample, cache: it.cache,
+                    clock: &clock, checkpointEvery: checkpointEvery, observer: observer, progress: progress)
+            })
         return state.latents
     }
 }

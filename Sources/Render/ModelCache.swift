@@ -2,6 +2,7 @@
 // model's registry entry (a changed entry after a config reload loads anew) and the compute
 // settings.
 
+import Diffusion
 import Foundation
 import Jobs
 import Latte
@@ -14,9 +15,18 @@ public struct ClassToVideoModel: @unchecked Sendable {
     public let vae: VAEDecoder
 }
 
+/// The text-to-video transformer and its VAE (the temporal decoder when the folder has one).
+/// The text encoder is not kept: it is loaded for a job's prompts and released before denoising.
+struct TextToVideoModel: @unchecked Sendable {
+    let transformer: LatteT2VTransformer
+    let vae: FrameDecoder
+    let scheduler: DDIMSchedulerConfig
+}
+
 public final class ModelCache: @unchecked Sendable {
     private let lock = NSLock()
     private var classToVideo: [String: (entry: ModelEntry, model: ClassToVideoModel)] = [:]
+    private var textToVideo: [String: (entry: ModelEntry, model: TextToVideoModel)] = [:]
     private var engines: [String: GEMMEngine] = [:]
 
     public init() {}
@@ -59,10 +69,61 @@ public final class ModelCache: @unchecked Sendable {
         return model
     }
 
+    /// The loaded text-to-video model of `entry` (base folder + Latte-skip checkpoint + VAE).
+    func textToVideo(_ entry: ModelEntry, compute: ComputeSettings, frames: Int) throws -> TextToVideoModel {
+        let key = "\(entry.name)/\(compute.backend.rawValue)/\(compute.precision.rawValue)/\(frames)"
+        lock.lock()
+        if let hit = textToVideo[key], hit.entry == entry {
+            lock.unlock()
+            return hit.model
+        }
+        lock.unlock()
+        guard let base = entry.base else {
+            throw RenderError.model(name: entry.name, reason: "a text-to-video model needs `base:` (the Latte folder)")
+        }
+        let engine = try engine(for: compute)
+        let transformer: LatteT2VTransformer
+        do {
+            transformer = try LatteT2VTransformer.load(
+                baseFolder: base, skipCheckpoint: entry.checkpoint, videoLength: frames, engine: engine)
+        } catch {
+            throw RenderError.model(name: entry.name, reason: "\(base.path) + \(entry.checkpoint.path): \(error)")
+        }
+        let vae: FrameDecoder
+        do {
+            let temporal = entry.vae.appendingPathComponent("config.json")
+            let text = (try? String(contentsOf: temporal, encoding: .utf8)) ?? ""
+            if text.contains("AutoencoderKLTemporalDecoder") {
+                vae = try TemporalVAEDecoder(directory: entry.vae, engine: engine)
+            } else {
+                vae = try VAEDecoder(directory: entry.vae, engine: engine)
+            }
+        } catch {
+            throw RenderError.model(name: entry.name, reason: "\(entry.vae.path): \(error)")
+        }
+        var scheduler = DDIMSchedulerConfig()
+        let schedulerFile = base.appendingPathComponent("scheduler/scheduler_config.json")
+        if let data = try? Data(contentsOf: schedulerFile) {
+            do { scheduler = try JSONDecoder().decode(DDIMSchedulerConfig.self, from: data) } catch {
+                throw RenderError.model(name: entry.name, reason: "\(schedulerFile.path): \(error)")
+            }
+        }
+        // sample_t2v.py overrides these whatever the file says.
+        scheduler.betaStart = 0.0001
+        scheduler.betaEnd = 0.02
+        scheduler.betaSchedule = "linear"
+        let model = TextToVideoModel(transformer: transformer, vae: vae, scheduler: scheduler)
+        lock.lock()
+        textToVideo[key] = (entry, model)
+        lock.unlock()
+        return model
+    }
+
     /// Drops every loaded model (e.g. after a config reload that removed them).
     public func removeAll() {
         lock.lock()
         classToVideo.removeAll()
+        textToVideo.removeAll()
         lock.unlock()
     }
 }

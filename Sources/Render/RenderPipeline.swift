@@ -7,7 +7,9 @@ import Diffusion
 import Foundation
 import Jobs
 import Latte
+import Sampling
 import TensorCore
+import TextEncoder
 import VAE
 import VideoIO
 
@@ -27,6 +29,13 @@ public final class RenderPipeline: @unchecked Sendable {
     /// Testing aid: also write each video's final latents (1, F, C, h, w) as `<output>.latents.npy`,
     /// so a resumed render can be compared bit for bit with an uninterrupted one.
     public var dumpsLatents = false
+    /// Frames per text-to-video clip (the sample script's video_length).
+    public var textToVideoFrames = 16
+    /// Where prompt embeddings are kept between jobs (nil: in memory only).
+    public var promptCacheDirectory: URL? {
+        didSet { promptCache = PromptEmbeddingCache(directory: promptCacheDirectory) }
+    }
+    var promptCache = PromptEmbeddingCache()
 
     public init(
         models: ModelCache = ModelCache(), compute: ComputeSettings, checkpointEvery: Int = 5,
@@ -51,35 +60,17 @@ public final class RenderPipeline: @unchecked Sendable {
 
     /// Renders every video of `plan`, resuming from `resume` when it belongs to this plan.
     public func render(plan: RenderPlan, resume: RenderState?, observer: RenderObserver) throws -> JobResult {
-        guard plan.task == .classToVideo else {
-            throw RenderError.unsupported("text-to-video models are not supported yet")
-        }
         var timings: [String: Double] = [:]
         let loadStart = Date()
         observer.progress(
             RenderProgress(phase: .loading, video: 0, videos: plan.videos.count, step: 0, steps: plan.steps))
-        let model = try models.classToVideo(plan.model, compute: compute)
-        timings["load"] = Date().timeIntervalSince(loadStart)
-        let config = model.transformer.config
-        let pixels = config.latentSize * Int(model.vae.config.upsamplingFactor)
-        guard config.numFrames <= plan.limits.maxFrames else {
-            throw RenderError.unsupported(
-                "the model renders \(config.numFrames) frames, above limits.max_frames \(plan.limits.maxFrames)")
-        }
-        guard pixels <= plan.limits.maxResolution else {
-            throw RenderError.unsupported(
-                "the model renders \(pixels)x\(pixels), above limits.max_resolution \(plan.limits.maxResolution)")
-        }
-
-        let sampling = ClassToVideoSampling(
-            model: model.transformer, method: plan.sampler == .ddpm ? .ddpm : .ddim, steps: plan.steps,
-            guidance: Float(plan.guidance), classIndex: plan.classIndex,
-            cache: plan.cache.map {
-                SkipCacheSchedule(interval: $0.interval, start: $0.start, stop: $0.stop, stopRule: .below)
-            }, checkpointEvery: checkpointEvery)
+        let (sampling, decoder) = try prepare(plan, observer: observer, timings: &timings)
+        timings["load"] = Date().timeIntervalSince(loadStart) - (timings["conditioning"] ?? 0)
         let digest = Self.digest(plan)
         var state: RenderState
-        if let resume, resume.planDigest == digest, resume.videoIndex < plan.videos.count {
+        if let resume, resume.planDigest == digest, resume.videoIndex < plan.videos.count,
+            resume.latents.shape == sampling.latentShape
+        {
             state = resume
         } else {
             state = freshState(digest: digest, video: 0, sampling: sampling, plan: plan, finished: [])
@@ -102,7 +93,9 @@ public final class RenderPipeline: @unchecked Sendable {
             observer.progress(
                 RenderProgress(
                     phase: .decoding, video: index, videos: plan.videos.count, step: plan.steps, steps: plan.steps))
-            var finished = try write(latents: latents, video: video, plan: plan, vae: model.vae)
+            var finished = try write(
+                sampling.framesToDecode(latents, scalingFactor: decoder.scalingFactor), rounding: sampling.rounding,
+                video: video, plan: plan, decoder: decoder)
             if dumpsLatents {
                 let url = video.url.appendingPathExtension("latents.npy")
                 do { try NumPy.write(latents, to: url) } catch {
@@ -123,8 +116,69 @@ public final class RenderPipeline: @unchecked Sendable {
         return JobResult(videos: state.finishedVideos, timings: timings)
     }
 
+    /// The task's sampler and decoder for `plan`, after checking the model against the limits.
+    /// Text-to-video also encodes the prompts here (the "conditioning" phase).
+    private func prepare(_ plan: RenderPlan, observer: RenderObserver, timings: inout [String: Double]) throws
+        -> (VideoSampling, FrameDecoder)
+    {
+        let method: SamplerMethod = plan.sampler == .ddpm ? .ddpm : .ddim
+        switch plan.task {
+        case .classToVideo:
+            let model = try models.classToVideo(plan.model, compute: compute)
+            let c = model.transformer.config
+            try checkLimits(plan, frames: c.numFrames, pixels: c.latentSize * model.vae.upsampling)
+            let sampler: ClassToVideoSampler
+            do {
+                sampler = try ClassToVideoSampler(
+                    model: model.transformer, method: method, steps: plan.steps, guidance: Float(plan.guidance),
+                    labels: plan.classIndex.map { [$0] })
+            } catch { throw RenderError.unsupported("\(error)") }
+            let sampling = ClassToVideoSampling(
+                sampler: sampler,
+                cache: plan.cache.map {
+                    SkipCacheSchedule(interval: $0.interval, start: $0.start, stop: $0.stop, stopRule: .below)
+                }, checkpointEvery: checkpointEvery)
+            return (sampling, model.vae)
+        case .textToVideo:
+            guard method == .ddim else { throw RenderError.unsupported("text-to-video samples with DDIM only") }
+            observer.progress(
+                RenderProgress(phase: .conditioning, video: 0, videos: plan.videos.count, step: 0, steps: plan.steps))
+            let conditioningStart = Date()
+            let captions = try encodePrompts(plan)
+            timings["conditioning"] = Date().timeIntervalSince(conditioningStart)
+            let frames = textToVideoFrames
+            let model = try models.textToVideo(plan.model, compute: compute, frames: frames)
+            try checkLimits(plan, frames: frames, pixels: model.transformer.config.sampleSize * model.vae.upsampling)
+            let scheduler: DDIMScheduler
+            do { scheduler = try DDIMScheduler(config: model.scheduler, steps: plan.steps) } catch {
+                throw RenderError.model(name: plan.model.name, reason: "scheduler: \(error)")
+            }
+            let sampler: TextToVideoSampler
+            do {
+                sampler = try TextToVideoSampler(
+                    model: model.transformer, scheduler: scheduler, captions: captions, guidance: Float(plan.guidance))
+            } catch { throw RenderError.unsupported("\(error)") }
+            let sampling = TextToVideoSampling(
+                sampler: sampler,
+                cache: plan.cache.map { .textToVideo(interval: $0.interval, start: $0.start, stop: $0.stop) },
+                frames: frames, checkpointEvery: checkpointEvery)
+            return (sampling, model.vae)
+        }
+    }
+
+    private func checkLimits(_ plan: RenderPlan, frames: Int, pixels: Int) throws {
+        guard frames <= plan.limits.maxFrames else {
+            throw RenderError.unsupported(
+                "the model renders \(frames) frames, above limits.max_frames \(plan.limits.maxFrames)")
+        }
+        guard pixels <= plan.limits.maxResolution else {
+            throw RenderError.unsupported(
+                "the model renders \(pixels)x\(pixels), above limits.max_resolution \(plan.limits.maxResolution)")
+        }
+    }
+
     private func freshState(
-        digest: String, video: Int, sampling: ClassToVideoSampling, plan: RenderPlan, finished: [FinishedVideo]
+        digest: String, video: Int, sampling: VideoSampling, plan: RenderPlan, finished: [FinishedVideo]
     ) -> RenderState {
         let latents =
             video < plan.videos.count ? sampling.initialLatents(seed: plan.videos[video].seed) : Tensor(zeros: [1])
@@ -133,12 +187,11 @@ public final class RenderPipeline: @unchecked Sendable {
             finishedVideos: finished)
     }
 
-    /// Decodes (1, F, C, h, w) latents frame by frame into the MP4 (and the poster from the middle frame).
-    private func write(latents: Tensor, video: RenderPlan.Video, plan: RenderPlan, vae: VAEDecoder) throws
-        -> FinishedVideo
-    {
-        let f = latents.shape[1]
-        let z = vae.latentsToZ(latents.reshaped(Array(latents.shape.dropFirst())))
+    /// Decodes z (F, C, h, w) frame by frame into the MP4 (and the poster from the middle frame).
+    private func write(
+        _ z: Tensor, rounding: FrameRounding, video: RenderPlan.Video, plan: RenderPlan, decoder: FrameDecoder
+    ) throws -> FinishedVideo {
+        let f = z.shape[0]
         let directory = video.url.deletingLastPathComponent()
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
             throw RenderError.output(
@@ -148,9 +201,9 @@ public final class RenderPipeline: @unchecked Sendable {
         var decodeSeconds = 0.0, encodeSeconds = 0.0
         var poster: (rgb: [UInt8], width: Int, height: Int)?
         var t0 = Date()
-        try vae.decode(z: z) { index, frame in
+        try decoder.decodeFrames(z) { index, frame in
             let (h, w) = (frame.shape[1], frame.shape[2])
-            let rgb = FrameConversion.uint8(frame, rounding: .roundHalfUp)
+            let rgb = FrameConversion.uint8(frame, rounding: rounding)
             let t1 = Date()
             decodeSeconds += t1.timeIntervalSince(t0)
             if writer == nil {

@@ -32,17 +32,20 @@ public enum Attention {
 
     /// Self-attention on packed qkv (R, N, 3D) = [q | k | v] → (R, N, D), D = heads·hd.
     public static func selfAttention(qkv: Tensor, heads: Int, scale: Float, engine: GEMMEngine) -> Tensor {
-        precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "selfAttention: qkv \(qkv.shape) must be (R, N, 3·heads·hd)")
+        precondition(
+            qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0,
+            "selfAttention: qkv \(qkv.shape) must be (R, N, 3·heads·hd)")
         let r = qkv.shape[0], n = qkv.shape[1], d = qkv.shape[2] / 3
         var out = Tensor(zeros: [r, n, d])
         let op = out.mutablePointer()
         withExtendedLifetime(qkv) {
             let p = qkv.pointer
-            forward(q: AttentionOperand(p, tokenStride: 3 * d, rowStride: 3 * d * n),
-                    k: AttentionOperand(p + d, tokenStride: 3 * d, rowStride: 3 * d * n),
-                    v: AttentionOperand(p + 2 * d, tokenStride: 3 * d, rowStride: 3 * d * n),
-                    rows: r, queries: n, keys: n, heads: heads, headDim: d / heads, scale: scale,
-                    into: op, engine: engine)
+            forward(
+                q: AttentionOperand(p, tokenStride: 3 * d, rowStride: 3 * d * n),
+                k: AttentionOperand(p + d, tokenStride: 3 * d, rowStride: 3 * d * n),
+                v: AttentionOperand(p + 2 * d, tokenStride: 3 * d, rowStride: 3 * d * n),
+                rows: r, queries: n, keys: n, heads: heads, headDim: d / heads, scale: scale,
+                into: op, engine: engine)
         }
         return out
     }
@@ -53,21 +56,27 @@ public enum Attention {
         q: Tensor, k: Tensor, v: Tensor, heads: Int, scale: Float, keyMask: Tensor? = nil, bias: Tensor? = nil,
         engine: GEMMEngine
     ) -> Tensor {
-        precondition(q.rank == 3 && k.rank == 3 && k.shape == v.shape && q.shape[2] == k.shape[2]
-                     && (k.shape[0] == q.shape[0] || k.shape[0] == 1) && q.shape[2] % heads == 0,
-                     "attention: q \(q.shape), k \(k.shape), v \(v.shape) do not fit (R, Nq, D) / (R|1, Nk, D)")
+        precondition(
+            q.rank == 3 && k.rank == 3 && k.shape == v.shape && q.shape[2] == k.shape[2]
+                && (k.shape[0] == q.shape[0] || k.shape[0] == 1) && q.shape[2] % heads == 0,
+            "attention: q \(q.shape), k \(k.shape), v \(v.shape) do not fit (R, Nq, D) / (R|1, Nk, D)")
         let r = q.shape[0], nq = q.shape[1], nk = k.shape[1], d = q.shape[2]
-        precondition(keyMask.map { $0.count == r * nk } ?? true, "attention: keyMask \(keyMask?.shape ?? []) must be (\(r), \(nk))")
-        precondition(bias.map { $0.count == heads * nq * nk } ?? true, "attention: bias \(bias?.shape ?? []) must be (\(heads), \(nq), \(nk))")
+        precondition(
+            keyMask.map { $0.count == r * nk } ?? true,
+            "attention: keyMask \(keyMask?.shape ?? []) must be (\(r), \(nk))")
+        precondition(
+            bias.map { $0.count == heads * nq * nk } ?? true,
+            "attention: bias \(bias?.shape ?? []) must be (\(heads), \(nq), \(nk))")
         let kvStride = k.shape[0] == 1 ? 0 : nk * d
         var out = Tensor(zeros: [r, nq, d])
         let op = out.mutablePointer()
         withExtendedLifetime((q, k, v, keyMask, bias)) {
-            forward(q: AttentionOperand(q.pointer, tokenStride: d, rowStride: nq * d),
-                    k: AttentionOperand(k.pointer, tokenStride: d, rowStride: kvStride),
-                    v: AttentionOperand(v.pointer, tokenStride: d, rowStride: kvStride),
-                    rows: r, queries: nq, keys: nk, heads: heads, headDim: d / heads, scale: scale,
-                    keyMask: keyMask?.pointer, bias: bias?.pointer, into: op, engine: engine)
+            forward(
+                q: AttentionOperand(q.pointer, tokenStride: d, rowStride: nq * d),
+                k: AttentionOperand(k.pointer, tokenStride: d, rowStride: kvStride),
+                v: AttentionOperand(v.pointer, tokenStride: d, rowStride: kvStride),
+                rows: r, queries: nq, keys: nk, heads: heads, headDim: d / heads, scale: scale,
+                keyMask: keyMask?.pointer, bias: bias?.pointer, into: op, engine: engine)
         }
         return out
     }
@@ -88,9 +97,10 @@ public enum Attention {
         let ots = outputTokenStride ?? heads * headDim
         let pairs = rows * heads
         guard pairs > 0, queries > 0 else { return }
-        let geometry = Geometry(q: q, k: k, v: v, queries: queries, keys: keys, heads: heads, headDim: headDim,
-                                scale: scale, keyMask: keyMask, bias: bias, output: output, ots: ots,
-                                block: max(1, min(queries, gemmScratch / keys)))
+        let geometry = Geometry(
+            q: q, k: k, v: v, queries: queries, keys: keys, heads: heads, headDim: headDim,
+            scale: scale, keyMask: keyMask, bias: bias, output: output, ots: ots,
+            block: max(1, min(queries, gemmScratch / keys)))
         if keys <= smallKeyLimit {
             // Few keys (temporal attention): SIMD tiles, all cores, no library calls.
             let padded = (keys + 15) & ~15
@@ -125,25 +135,31 @@ public enum Attention {
             let qp = q.pointer + r * q.rowStride + q0 * q.tokenStride + e * headDim
             let kp = k.pointer + r * k.rowStride + e * headDim
             let vp = v.pointer + r * v.rowStride + e * headDim
-            engine.gemm(transA: false, transB: true, m: nb, n: keys, k: headDim, alpha: scale,
-                        a: qp, lda: q.tokenStride, b: kp, ldb: k.tokenStride, beta: 0, c: s, ldc: keys)
+            engine.gemm(
+                transA: false, transB: true, m: nb, n: keys, k: headDim, alpha: scale,
+                a: qp, lda: q.tokenStride, b: kp, ldb: k.tokenStride, beta: 0, c: s, ldc: keys)
             let mask = keyMask.map { $0 + r * keys }
             let allMasked = mask.map { m in (0..<keys).allSatisfy { m[$0] == 0 } } ?? false
             Parallel.forRange(nb, grain: max(1, 8192 / keys)) { range in
                 for i in range { finishScores(s + i * keys, query: q0 + i, head: e, mask: mask, allMasked: allMasked) }
             }
-            engine.gemm(transA: false, transB: false, m: nb, n: headDim, k: keys, alpha: 1,
-                        a: s, lda: keys, b: vp, ldb: v.tokenStride, beta: 0,
-                        c: output + (r * queries + q0) * ots + e * headDim, ldc: ots)
+            engine.gemm(
+                transA: false, transB: false, m: nb, n: headDim, k: keys, alpha: 1,
+                a: s, lda: keys, b: vp, ldb: v.tokenStride, beta: 0,
+                c: output + (r * queries + q0) * ots + e * headDim, ldc: ots)
         }
 
         /// Adds the bias row, applies the key mask and takes the softmax of one score row.
         @inline(__always)
-        func finishScores(_ row: UnsafeMutablePointer<Float>, query i: Int, head e: Int, mask: UnsafePointer<Float>?, allMasked: Bool) {
+        func finishScores(
+            _ row: UnsafeMutablePointer<Float>, query i: Int, head e: Int, mask: UnsafePointer<Float>?, allMasked: Bool
+        ) {
             if allMasked {
                 row.update(repeating: 0, count: keys)
             } else {
-                if let b = bias { Elementwise.addRun(UnsafePointer(row), 1, b + (e * queries + i) * keys, 1, row, keys) }
+                if let b = bias {
+                    Elementwise.addRun(UnsafePointer(row), 1, b + (e * queries + i) * keys, 1, row, keys)
+                }
                 if let m = mask { for j in 0..<keys where m[j] == 0 { row[j] = -.infinity } }
             }
             Softmax.row(row, keys)
@@ -151,7 +167,8 @@ public enum Attention {
 
         /// The whole (row, head) tile without GEMM calls: Kᵀ is copied to `kt` (headDim × padded,
         /// padding columns zero) so each score row is a sum of broadcast-multiplied SIMD rows.
-        func runSmall(pair: Int, transposedKeys kt: UnsafeMutablePointer<Float>, scores s: UnsafeMutablePointer<Float>) {
+        func runSmall(pair: Int, transposedKeys kt: UnsafeMutablePointer<Float>, scores s: UnsafeMutablePointer<Float>)
+        {
             let r = pair / heads, e = pair % heads
             let padded = (keys + 15) & ~15
             let kp = k.pointer + r * k.rowStride + e * headDim

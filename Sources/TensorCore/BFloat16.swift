@@ -15,7 +15,9 @@ public enum BFloat16 {
 
     /// A float32 tensor of the given shape from bf16 bits.
     public static func decode(_ bits: [UInt16], shape: [Int]) -> Tensor {
-        precondition(shape.reduce(1, *) == bits.count, "decode: shape \(shape) needs \(shape.reduce(1, *)) values, got \(bits.count)")
+        precondition(
+            shape.reduce(1, *) == bits.count,
+            "decode: shape \(shape) needs \(shape.reduce(1, *)) values, got \(bits.count)")
         var y = Tensor(zeros: shape)
         let yp = y.mutablePointer()
         bits.withUnsafeBufferPointer { src in

@@ -22,8 +22,9 @@ public struct Conv2DGeometry: Sendable, Equatable {
         inChannels: Int, outChannels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int,
         stride: Int = 1, padding: Int = 0, upsample: Int = 1
     ) {
-        precondition(inChannels > 0 && outChannels > 0 && height > 0 && width > 0 && kernelHeight > 0 && kernelWidth > 0
-                     && stride > 0 && padding >= 0 && upsample > 0, "Conv2DGeometry: invalid sizes")
+        precondition(
+            inChannels > 0 && outChannels > 0 && height > 0 && width > 0 && kernelHeight > 0 && kernelWidth > 0
+                && stride > 0 && padding >= 0 && upsample > 0, "Conv2DGeometry: invalid sizes")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.height = height
@@ -64,18 +65,22 @@ public enum Conv2D {
         let n = batched ? x.shape[0] : 1
         let c = x.shape[x.rank - 3], h = x.shape[x.rank - 2], w = x.shape[x.rank - 1]
         precondition(weight.shape[1] == c, "conv2d: weight \(weight.shape) does not take \(c) input channels")
-        precondition(bias.map { $0.count == weight.shape[0] } ?? true, "conv2d: bias \(bias?.shape ?? []) must have \(weight.shape[0]) values")
-        let g = Conv2DGeometry(inChannels: c, outChannels: weight.shape[0], height: h, width: w,
-                               kernelHeight: weight.shape[2], kernelWidth: weight.shape[3], stride: stride,
-                               padding: padding, upsample: upsample)
+        precondition(
+            bias.map { $0.count == weight.shape[0] } ?? true,
+            "conv2d: bias \(bias?.shape ?? []) must have \(weight.shape[0]) values")
+        let g = Conv2DGeometry(
+            inChannels: c, outChannels: weight.shape[0], height: h, width: w,
+            kernelHeight: weight.shape[2], kernelWidth: weight.shape[3], stride: stride,
+            padding: padding, upsample: upsample)
         let outShape = [g.outChannels, g.outHeight, g.outWidth]
         var y = Tensor(zeros: batched ? [n] + outShape : outShape)
         let yp = y.mutablePointer()
         let inSize = c * h * w, outSize = g.outChannels * g.outHeight * g.outWidth
         withExtendedLifetime((x, weight, bias)) {
             for i in 0..<n {
-                forward(x.pointer + i * inSize, geometry: g, weight: weight.pointer, bias: bias?.pointer,
-                        into: yp + i * outSize, engine: engine)
+                forward(
+                    x.pointer + i * inSize, geometry: g, weight: weight.pointer, bias: bias?.pointer,
+                    into: yp + i * outSize, engine: engine)
             }
         }
         return y
@@ -87,17 +92,21 @@ public enum Conv2D {
     /// weight is (C_out, C_in, kh, kw) row-major. Scratch stays below `scratchBytes` (at least one
     /// output row's im2col).
     public static func forward(
-        _ x: UnsafePointer<Float>, geometry g: Conv2DGeometry, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+        _ x: UnsafePointer<Float>, geometry g: Conv2DGeometry, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?,
         into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, engine: GEMMEngine,
         scratchBytes: Int = defaultScratchBytes
     ) {
         let outPlane = g.outHeight * g.outWidth
         let beta: Float = accumulate || bias != nil ? 1 : 0
-        if let bias { fillBias(bias, channels: g.outChannels, columns: 0..<outPlane, plane: outPlane, into: y, add: accumulate) }
+        if let bias {
+            fillBias(bias, channels: g.outChannels, columns: 0..<outPlane, plane: outPlane, into: y, add: accumulate)
+        }
         let pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.stride == 1 && g.padding == 0 && g.upsample == 1
         if pointwise {
-            engine.gemm(transA: false, transB: false, m: g.outChannels, n: outPlane, k: g.inChannels, alpha: 1,
-                        a: weight, lda: g.inChannels, b: x, ldb: outPlane, beta: beta, c: y, ldc: outPlane)
+            engine.gemm(
+                transA: false, transB: false, m: g.outChannels, n: outPlane, k: g.inChannels, alpha: 1,
+                a: weight, lda: g.inChannels, b: x, ldb: outPlane, beta: beta, c: y, ldc: outPlane)
             return
         }
         let k = g.depth, rowColumns = g.outWidth
@@ -109,8 +118,9 @@ public enum Conv2D {
             let oy1 = min(g.outHeight, oy0 + bandRows)
             let n = (oy1 - oy0) * rowColumns
             im2col(x, g, rows: oy0..<oy1, into: col)
-            engine.gemm(transA: false, transB: false, m: g.outChannels, n: n, k: k, alpha: 1,
-                        a: weight, lda: k, b: col, ldb: n, beta: beta, c: y + oy0 * rowColumns, ldc: outPlane)
+            engine.gemm(
+                transA: false, transB: false, m: g.outChannels, n: n, k: k, alpha: 1,
+                a: weight, lda: k, b: col, ldb: n, beta: beta, c: y + oy0 * rowColumns, ldc: outPlane)
             oy0 = oy1
         }
     }
@@ -122,7 +132,8 @@ public enum Conv2D {
 
     /// y[c, columns] = bias[c] (or += when `add`).
     static func fillBias(
-        _ bias: UnsafePointer<Float>, channels: Int, columns: Range<Int>, plane: Int, into y: UnsafeMutablePointer<Float>,
+        _ bias: UnsafePointer<Float>, channels: Int, columns: Range<Int>, plane: Int,
+        into y: UnsafeMutablePointer<Float>,
         add: Bool
     ) {
         Parallel.forRange(channels, grain: max(1, 16384 / max(columns.count, 1))) { range in
@@ -140,7 +151,9 @@ public enum Conv2D {
 
     /// col[(c·kh + dy)·kw + dx, (oy − rows.lo)·W_out + ox] = src[c, oy·s − p + dy, ox·s − p + dx]
     /// (zero outside), where src is x nearest-upsampled by g.upsample.
-    static func im2col(_ x: UnsafePointer<Float>, _ g: Conv2DGeometry, rows: Range<Int>, into col: UnsafeMutablePointer<Float>) {
+    static func im2col(
+        _ x: UnsafePointer<Float>, _ g: Conv2DGeometry, rows: Range<Int>, into col: UnsafeMutablePointer<Float>
+    ) {
         let kh = g.kernelHeight, kw = g.kernelWidth, s = g.stride, p = g.padding, u = g.upsample
         let wOut = g.outWidth, n = rows.count * wOut
         let srcH = g.sourceHeight, srcW = g.sourceWidth

@@ -41,26 +41,33 @@ public enum Elementwise {
     /// y (R, N, D) += gate[r / (R/G)] ⊙ x for gate (G, D): the adaLN-Zero gated residual, where
     /// the G gate rows are repeated over consecutive blocks of R/G rows.
     public static func addGated(_ y: inout Tensor, _ x: Tensor, gate: Tensor) {
-        precondition(y.rank == 3 && x.shape == y.shape, "addGated: y \(y.shape) and x \(x.shape) must be equal (R, N, D)")
+        precondition(
+            y.rank == 3 && x.shape == y.shape, "addGated: y \(y.shape) and x \(x.shape) must be equal (R, N, D)")
         let r = y.shape[0], n = y.shape[1], d = y.shape[2]
-        precondition(gate.rank == 2 && gate.shape[1] == d && gate.shape[0] > 0 && r % gate.shape[0] == 0,
-                     "addGated: gate \(gate.shape) must be (G, \(d)) with G dividing \(r)")
+        precondition(
+            gate.rank == 2 && gate.shape[1] == d && gate.shape[0] > 0 && r % gate.shape[0] == 0,
+            "addGated: gate \(gate.shape) must be (G, \(d)) with G dividing \(r)")
         let yp = y.mutablePointer()
         withExtendedLifetime((x, gate)) {
-            addGated(into: yp, x.pointer, gate: gate.pointer, rows: r, tokens: n, dim: d,
-                     gateRowStride: d, rowsPerGate: r / gate.shape[0])
+            addGated(
+                into: yp, x.pointer, gate: gate.pointer, rows: r, tokens: n, dim: d,
+                gateRowStride: d, rowsPerGate: r / gate.shape[0])
         }
     }
 
     // MARK: Pointer level (contiguous)
 
     /// y = a + b (count elements).
-    public static func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func add(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int
+    ) {
         parallelChunks(count) { lo, hi in addRun(a + lo, 1, b + lo, 1, y + lo, hi - lo) }
     }
 
     /// y = a ⊙ b (count elements).
-    public static func mul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func mul(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int
+    ) {
         parallelChunks(count) { lo, hi in mulRun(a + lo, 1, b + lo, 1, y + lo, hi - lo) }
     }
 
@@ -140,7 +147,10 @@ public enum Elementwise {
 
     /// y[i] = a[i·sa] + b[i·sb] for i < n, with strides 0 or 1.
     @inline(__always)
-    static func addRun(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    static func addRun(
+        _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ y: UnsafeMutablePointer<Float>,
+        _ n: Int
+    ) {
         var i = 0
         switch (sa, sb) {
         case (1, 1):
@@ -162,7 +172,10 @@ public enum Elementwise {
 
     /// y[i] = a[i·sa] · b[i·sb] for i < n, with strides 0 or 1.
     @inline(__always)
-    static func mulRun(_ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    static func mulRun(
+        _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>, _ sb: Int, _ y: UnsafeMutablePointer<Float>,
+        _ n: Int
+    ) {
         var i = 0
         switch (sa, sb) {
         case (1, 1):

@@ -23,14 +23,16 @@ extension Norm {
         precondition(x.rank >= 2, "groupNorm: x \(x.shape) must be (N, C, ...)")
         let n = x.shape[0], c = x.shape[1], s = x.shape.dropFirst(2).reduce(1, *)
         precondition(groups > 0 && c % groups == 0, "groupNorm: \(c) channels do not split into \(groups) groups")
-        precondition(weight.map { $0.count == c } ?? true, "groupNorm: weight \(weight?.shape ?? []) must have \(c) values")
+        precondition(
+            weight.map { $0.count == c } ?? true, "groupNorm: weight \(weight?.shape ?? []) must have \(c) values")
         precondition(bias.map { $0.count == c } ?? true, "groupNorm: bias \(bias?.shape ?? []) must have \(c) values")
         var y = Tensor(zeros: x.shape)
         let yp = y.mutablePointer()
         withExtendedLifetime((x, weight, bias)) {
-            groupNorm(x.pointer, samples: spanningFrames ? 1 : n, frames: spanningFrames ? n : 1, channels: c,
-                      spatial: s, groups: groups, weight: weight?.pointer, bias: bias?.pointer, eps: eps, silu: silu,
-                      into: yp)
+            groupNorm(
+                x.pointer, samples: spanningFrames ? 1 : n, frames: spanningFrames ? n : 1, channels: c,
+                spatial: s, groups: groups, weight: weight?.pointer, bias: bias?.pointer, eps: eps, silu: silu,
+                into: yp)
         }
         return y
     }
@@ -43,19 +45,22 @@ extension Norm {
         weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, eps: Float, silu: Bool = false,
         into y: UnsafeMutablePointer<Float>
     ) {
-        precondition(groups > 0 && channels % groups == 0, "groupNorm: \(channels) channels do not split into \(groups) groups")
+        precondition(
+            groups > 0 && channels % groups == 0, "groupNorm: \(channels) channels do not split into \(groups) groups")
         var mean = [Float](repeating: 0, count: samples * groups)
         var rstd = mean
         mean.withUnsafeMutableBufferPointer { m in
             rstd.withUnsafeMutableBufferPointer { r in
                 guard let mp = m.baseAddress, let rp = r.baseAddress else { return }
-                statistics(x, samples: samples, frames: frames, channels: channels, spatial: spatial, groups: groups,
-                           eps: eps, mean: mp, invStd: rp)
+                statistics(
+                    x, samples: samples, frames: frames, channels: channels, spatial: spatial, groups: groups,
+                    eps: eps, mean: mp, invStd: rp)
                 let sampleSize = frames * channels * spatial
                 for n in 0..<samples {
-                    apply(x + n * sampleSize, frames: frames, channels: channels, spatial: spatial, groups: groups,
-                          mean: mp + n * groups, invStd: rp + n * groups, weight: weight, bias: bias, silu: silu,
-                          into: y + n * sampleSize)
+                    apply(
+                        x + n * sampleSize, frames: frames, channels: channels, spatial: spatial, groups: groups,
+                        mean: mp + n * groups, invStd: rp + n * groups, weight: weight, bias: bias, silu: silu,
+                        into: y + n * sampleSize)
                 }
             }
         }
@@ -65,14 +70,16 @@ extension Norm {
     public static func groupNormStatistics(
         _ x: UnsafePointer<Float>, frames: Int = 1, channels: Int, spatial: Int, groups: Int, eps: Float
     ) -> GroupNormStatistics {
-        precondition(groups > 0 && channels % groups == 0, "groupNorm: \(channels) channels do not split into \(groups) groups")
+        precondition(
+            groups > 0 && channels % groups == 0, "groupNorm: \(channels) channels do not split into \(groups) groups")
         var mean = [Float](repeating: 0, count: groups)
         var rstd = mean
         mean.withUnsafeMutableBufferPointer { m in
             rstd.withUnsafeMutableBufferPointer { r in
                 guard let mp = m.baseAddress, let rp = r.baseAddress else { return }
-                statistics(x, samples: 1, frames: frames, channels: channels, spatial: spatial, groups: groups,
-                           eps: eps, mean: mp, invStd: rp)
+                statistics(
+                    x, samples: 1, frames: frames, channels: channels, spatial: spatial, groups: groups,
+                    eps: eps, mean: mp, invStd: rp)
             }
         }
         return GroupNormStatistics(mean: mean, invStd: rstd)
@@ -90,8 +97,9 @@ extension Norm {
         statistics.mean.withUnsafeBufferPointer { m in
             statistics.invStd.withUnsafeBufferPointer { r in
                 guard let mp = m.baseAddress, let rp = r.baseAddress else { return }
-                apply(x, frames: frames, channels: channels, spatial: spatial, groups: g, mean: mp, invStd: rp,
-                      weight: weight, bias: bias, silu: silu, into: y)
+                apply(
+                    x, frames: frames, channels: channels, spatial: spatial, groups: g, mean: mp, invStd: rp,
+                    weight: weight, bias: bias, silu: silu, into: y)
             }
         }
     }

@@ -7,7 +7,9 @@ public enum Layout {
 
     /// Axes reordered: result.shape[i] = x.shape[perm[i]] (numpy transpose).
     public static func permute(_ x: Tensor, _ perm: [Int]) -> Tensor {
-        precondition(perm.count == x.rank && Set(perm) == Set(0..<x.rank), "permute: \(perm) is not a permutation of \(x.rank) axes")
+        precondition(
+            perm.count == x.rank && Set(perm) == Set(0..<x.rank),
+            "permute: \(perm) is not a permutation of \(x.rank) axes")
         let outShape = perm.map { x.shape[$0] }
         var y = Tensor(zeros: outShape)
         guard y.count > 0 else { return y }
@@ -51,8 +53,9 @@ public enum Layout {
         let ax = axis < 0 ? axis + rank : axis
         precondition(ax >= 0 && ax < rank, "concat: axis \(axis) out of range for rank \(rank)")
         for t in xs {
-            precondition(t.rank == rank && (0..<rank).allSatisfy { $0 == ax || t.shape[$0] == xs[0].shape[$0] },
-                         "concat: \(t.shape) does not match \(xs[0].shape) outside axis \(ax)")
+            precondition(
+                t.rank == rank && (0..<rank).allSatisfy { $0 == ax || t.shape[$0] == xs[0].shape[$0] },
+                "concat: \(t.shape) does not match \(xs[0].shape) outside axis \(ax)")
         }
         var outShape = xs[0].shape
         outShape[ax] = xs.reduce(0) { $0 + $1.shape[ax] }
@@ -77,8 +80,9 @@ public enum Layout {
         let rank = x.rank
         let ax = axis < 0 ? axis + rank : axis
         precondition(ax >= 0 && ax < rank, "split: axis \(axis) out of range for rank \(rank)")
-        precondition(sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == x.shape[ax],
-                     "split: sizes \(sizes) do not sum to \(x.shape[ax])")
+        precondition(
+            sizes.allSatisfy { $0 >= 0 } && sizes.reduce(0, +) == x.shape[ax],
+            "split: sizes \(sizes) do not sum to \(x.shape[ax])")
         let outer = x.shape[..<ax].reduce(1, *)
         let tail = x.shape[(ax + 1)...].reduce(1, *)
         let inRun = x.shape[ax] * tail
@@ -90,7 +94,8 @@ public enum Layout {
             var piece = Tensor(zeros: shape)
             let pp = piece.mutablePointer()
             withExtendedLifetime(x) {
-                copyRuns(x.pointer + offset, srcStride: inRun, pp, dstStride: size * tail, runs: outer, length: size * tail)
+                copyRuns(
+                    x.pointer + offset, srcStride: inRun, pp, dstStride: size * tail, runs: outer, length: size * tail)
             }
             offset += size * tail
             pieces.append(piece)
@@ -111,7 +116,8 @@ public enum Layout {
 
     /// (B·F, T, D) → (B·T, F, D): out[b·T + t, f] = x[b·F + f, t] (spatial → temporal layout).
     public static func framesToTokens(_ x: Tensor, batch: Int) -> Tensor {
-        precondition(x.rank == 3 && batch > 0 && x.shape[0] % batch == 0, "framesToTokens: x \(x.shape) must be (B·F, T, D)")
+        precondition(
+            x.rank == 3 && batch > 0 && x.shape[0] % batch == 0, "framesToTokens: x \(x.shape) must be (B·F, T, D)")
         let f = x.shape[0] / batch, t = x.shape[1], d = x.shape[2]
         var y = Tensor(zeros: [batch * t, f, d])
         let yp = y.mutablePointer()
@@ -121,7 +127,8 @@ public enum Layout {
 
     /// (B·T, F, D) → (B·F, T, D): the inverse of `framesToTokens`.
     public static func tokensToFrames(_ x: Tensor, batch: Int) -> Tensor {
-        precondition(x.rank == 3 && batch > 0 && x.shape[0] % batch == 0, "tokensToFrames: x \(x.shape) must be (B·T, F, D)")
+        precondition(
+            x.rank == 3 && batch > 0 && x.shape[0] % batch == 0, "tokensToFrames: x \(x.shape) must be (B·T, F, D)")
         let t = x.shape[0] / batch, f = x.shape[1], d = x.shape[2]
         var y = Tensor(zeros: [batch * f, t, d])
         let yp = y.mutablePointer()
@@ -147,7 +154,8 @@ public enum Layout {
 
     /// x (B, P, Q, D) → y (B, Q, P, D), copying D-float runs.
     static func swapMiddle(
-        _ x: UnsafePointer<Float>, batch: Int, outer p: Int, inner q: Int, dim d: Int, into y: UnsafeMutablePointer<Float>
+        _ x: UnsafePointer<Float>, batch: Int, outer p: Int, inner q: Int, dim d: Int,
+        into y: UnsafeMutablePointer<Float>
     ) {
         Parallel.forRange(batch * q, grain: max(1, 16384 / max(p * d, 1))) { range in
             for bq in range {

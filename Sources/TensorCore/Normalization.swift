@@ -9,13 +9,15 @@ public enum Norm {
     /// LayerNorm of x (..., D) over D: (x − mean)/√(var + eps) [· weight + bias], biased variance.
     public static func layerNorm(_ x: Tensor, weight: Tensor? = nil, bias: Tensor? = nil, eps: Float) -> Tensor {
         let d = x.shape.last ?? 1
-        precondition(weight.map { $0.count == d } ?? true, "layerNorm: weight \(weight?.shape ?? []) must have \(d) values")
+        precondition(
+            weight.map { $0.count == d } ?? true, "layerNorm: weight \(weight?.shape ?? []) must have \(d) values")
         precondition(bias.map { $0.count == d } ?? true, "layerNorm: bias \(bias?.shape ?? []) must have \(d) values")
         var y = Tensor(zeros: x.shape)
         let yp = y.mutablePointer()
         withExtendedLifetime((x, weight, bias)) {
-            layerNorm(x.pointer, rows: x.count / max(d, 1), dim: d, weight: weight?.pointer, bias: bias?.pointer,
-                      eps: eps, into: yp)
+            layerNorm(
+                x.pointer, rows: x.count / max(d, 1), dim: d, weight: weight?.pointer, bias: bias?.pointer,
+                eps: eps, into: yp)
         }
         return y
     }
@@ -25,14 +27,16 @@ public enum Norm {
     public static func layerNormModulated(_ x: Tensor, shift: Tensor, scale: Tensor, eps: Float) -> Tensor {
         precondition(x.rank == 3, "layerNormModulated: x \(x.shape) must be (R, N, D)")
         let r = x.shape[0], n = x.shape[1], d = x.shape[2]
-        precondition(shift.shape == scale.shape && shift.rank == 2 && shift.shape[1] == d
-                     && shift.shape[0] > 0 && r % shift.shape[0] == 0,
-                     "layerNormModulated: shift \(shift.shape) / scale \(scale.shape) must be (G, \(d)) with G dividing \(r)")
+        precondition(
+            shift.shape == scale.shape && shift.rank == 2 && shift.shape[1] == d
+                && shift.shape[0] > 0 && r % shift.shape[0] == 0,
+            "layerNormModulated: shift \(shift.shape) / scale \(scale.shape) must be (G, \(d)) with G dividing \(r)")
         var y = Tensor(zeros: x.shape)
         let yp = y.mutablePointer()
         withExtendedLifetime((x, shift, scale)) {
-            layerNormModulated(x.pointer, rows: r, tokens: n, dim: d, shift: shift.pointer, scale: scale.pointer,
-                               condRowStride: d, rowsPerCond: r / shift.shape[0], eps: eps, into: yp)
+            layerNormModulated(
+                x.pointer, rows: r, tokens: n, dim: d, shift: shift.pointer, scale: scale.pointer,
+                condRowStride: d, rowsPerCond: r / shift.shape[0], eps: eps, into: yp)
         }
         return y
     }
@@ -40,7 +44,8 @@ public enum Norm {
     /// T5 RMSNorm of x (..., D): x / √(mean(x²) + eps) [· weight], no mean subtraction.
     public static func rmsNorm(_ x: Tensor, weight: Tensor?, eps: Float) -> Tensor {
         let d = x.shape.last ?? 1
-        precondition(weight.map { $0.count == d } ?? true, "rmsNorm: weight \(weight?.shape ?? []) must have \(d) values")
+        precondition(
+            weight.map { $0.count == d } ?? true, "rmsNorm: weight \(weight?.shape ?? []) must have \(d) values")
         var y = Tensor(zeros: x.shape)
         let yp = y.mutablePointer()
         withExtendedLifetime((x, weight)) {
@@ -109,7 +114,9 @@ public enum Norm {
                 let rs = 1 / (ss / Float(dim) + eps).squareRoot()
                 i = 0
                 if let w = weight {
-                    while i + vectorWidth <= dim { store16(load16(xs + i) * rs * load16(w + i), ys + i); i += vectorWidth }
+                    while i + vectorWidth <= dim {
+                        store16(load16(xs + i) * rs * load16(w + i), ys + i); i += vectorWidth
+                    }
                     while i < dim { ys[i] = xs[i] * rs * w[i]; i += 1 }
                 } else {
                     while i + vectorWidth <= dim { store16(load16(xs + i) * rs, ys + i); i += vectorWidth }
@@ -156,10 +163,14 @@ public enum Norm {
             }
             while i < d { ys[i] = (xs[i] - mean) * rstd * w[i] + b[i]; i += 1 }
         case let (w?, nil):
-            while i + vectorWidth <= d { store16((load16(xs + i) - mean) * rstd * load16(w + i), ys + i); i += vectorWidth }
+            while i + vectorWidth <= d {
+                store16((load16(xs + i) - mean) * rstd * load16(w + i), ys + i); i += vectorWidth
+            }
             while i < d { ys[i] = (xs[i] - mean) * rstd * w[i]; i += 1 }
         case let (nil, b?):
-            while i + vectorWidth <= d { store16((load16(xs + i) - mean) * rstd + load16(b + i), ys + i); i += vectorWidth }
+            while i + vectorWidth <= d {
+                store16((load16(xs + i) - mean) * rstd + load16(b + i), ys + i); i += vectorWidth
+            }
             while i < d { ys[i] = (xs[i] - mean) * rstd + b[i]; i += 1 }
         case (nil, nil):
             while i + vectorWidth <= d { store16((load16(xs + i) - mean) * rstd, ys + i); i += vectorWidth }

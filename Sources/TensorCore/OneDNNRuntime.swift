@@ -258,7 +258,8 @@ final class DNNLPrimitive: @unchecked Sendable {
     private func makeContext() throws(OneDNNError) -> Context {
         var stream: dnnl_stream_t?
         try dnnlCheck(
-            skipdit_dnnl_stream_create(&stream, runtime.engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+            skipdit_dnnl_stream_create(&stream, runtime.engine, dnnl_stream_default_flags.rawValue),
+            "dnnl_stream_create")
         guard let stream else { throw .call("dnnl_stream_create", status: "no stream", context: "") }
         var memories: [dnnl_memory_t] = []
         var scratch: dnnl_memory_t?
@@ -270,13 +271,15 @@ final class DNNLPrimitive: @unchecked Sendable {
                         "dnnl_primitive_desc_query_md", status: "no descriptor", context: "arg \(kind)")
                 }
                 var m: dnnl_memory_t?
-                try dnnlCheck(skipdit_dnnl_memory_create(&m, mdp, runtime.engine, nil), "dnnl_memory_create", "arg \(kind)")
+                try dnnlCheck(
+                    skipdit_dnnl_memory_create(&m, mdp, runtime.engine, nil), "dnnl_memory_create", "arg \(kind)")
                 if let m { memories.append(m) }
             }
             if scratchpadBytes > 0, let mdp = skipdit_dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) {
                 let b = UnsafeMutableRawPointer.allocate(byteCount: scratchpadBytes, alignment: 64)
                 buffer = b
-                try dnnlCheck(skipdit_dnnl_memory_create(&scratch, mdp, runtime.engine, b), "dnnl_memory_create", "scratchpad")
+                try dnnlCheck(
+                    skipdit_dnnl_memory_create(&scratch, mdp, runtime.engine, b), "dnnl_memory_create", "scratchpad")
             }
         } catch {
             for m in memories { skipdit_dnnl_memory_destroy(m) }

@@ -36,8 +36,9 @@ public final class OpenBLASEngine: GEMMEngine, @unchecked Sendable {
             beta = 1
         }
         withExtendedLifetime(w) {
-            gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: x, lda: k, b: w.tensor.pointer, ldb: k,
-                 beta: beta, c: y, ldc: n)
+            gemm(
+                transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: x, lda: k, b: w.tensor.pointer, ldb: k,
+                beta: beta, c: y, ldc: n)
         }
     }
 
@@ -47,14 +48,17 @@ public final class OpenBLASEngine: GEMMEngine, @unchecked Sendable {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        lib.sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                  blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        lib.sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
 }
 
 /// y[r, :] = bias (overwrite) or y[r, :] += bias, for r in 0..<rows.
 @inline(__always)
-func addRowBroadcast(_ bias: UnsafePointer<Float>, n: Int, rows: Int, into y: UnsafeMutablePointer<Float>, overwrite: Bool) {
+func addRowBroadcast(
+    _ bias: UnsafePointer<Float>, n: Int, rows: Int, into y: UnsafeMutablePointer<Float>, overwrite: Bool
+) {
     Parallel.forRange(rows, grain: max(1, 16384 / max(n, 1))) { r in
         for i in r {
             let row = y + i * n

@@ -34,7 +34,9 @@ public final class OpenBLASLibrary: @unchecked Sendable {
     /// Environment variable that disables the SkylakeX override (for the "as shipped" benchmark).
     public static let keepCoreTypeVariable = "SKIPDIT_OPENBLAS_AS_SHIPPED"
 
-    public static let shared: Result<OpenBLASLibrary, OpenBLASError> = Result { () throws(OpenBLASError) in try OpenBLASLibrary() }
+    public static let shared: Result<OpenBLASLibrary, OpenBLASError> = Result { () throws(OpenBLASError) in
+        try OpenBLASLibrary()
+    }
 
     private init() throws(OpenBLASError) {
         var forced: String?
@@ -53,7 +55,9 @@ public final class OpenBLASLibrary: @unchecked Sendable {
         guard let handle else { throw .notFound(tried: candidates, reason: lastError) }
         guard let g = dlsym(handle, "cblas_sgemm") else { throw .missingSymbol("cblas_sgemm") }
         sgemm = unsafeBitCast(g, to: skipdit_sgemm_fn.self)
-        setThreads = dlsym(handle, "openblas_set_num_threads").map { unsafeBitCast($0, to: skipdit_set_threads_fn.self) }
+        setThreads = dlsym(handle, "openblas_set_num_threads").map {
+            unsafeBitCast($0, to: skipdit_set_threads_fn.self)
+        }
         if let c = dlsym(handle, "openblas_get_corename") {
             let fn = unsafeBitCast(c, to: skipdit_get_corename_fn.self)
             coreName = fn().map { String(cString: $0) } ?? "unknown"

@@ -27,8 +27,9 @@ public enum Resample {
                 var i = 0
                 while i + 8 <= w {
                     let v = load8(src + i)
-                    let lo = SIMD16<Float>(v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3],
-                                           v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7])
+                    let lo = SIMD16<Float>(
+                        v[0], v[0], v[1], v[1], v[2], v[2], v[3], v[3],
+                        v[4], v[4], v[5], v[5], v[6], v[6], v[7], v[7])
                     store16(lo, dst + 2 * i)
                     i += 8
                 }

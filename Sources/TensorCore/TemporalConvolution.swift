@@ -8,8 +8,9 @@ public enum TemporalConv {
     /// Repacks a Conv3d weight (C_out, C_in, 3, 1, 1) (or (C_out, C_in, 3)) into (3, C_out, C_in),
     /// one contiguous matrix per tap. Do this once at load time.
     public static func packWeight(_ w: Tensor) -> Tensor {
-        precondition((w.rank == 5 && w.shape[2] == 3 && w.shape[3] == 1 && w.shape[4] == 1) || (w.rank == 3 && w.shape[2] == 3),
-                     "packWeight: weight \(w.shape) must be (C_out, C_in, 3, 1, 1)")
+        precondition(
+            (w.rank == 5 && w.shape[2] == 3 && w.shape[3] == 1 && w.shape[4] == 1) || (w.rank == 3 && w.shape[2] == 3),
+            "packWeight: weight \(w.shape) must be (C_out, C_in, 3, 1, 1)")
         let co = w.shape[0], ci = w.shape[1]
         var packed = Tensor(zeros: [3, co, ci])
         let pp = packed.mutablePointer()
@@ -29,7 +30,8 @@ public enum TemporalConv {
         let packed = packWeight(weight)
         let frames = x.shape[0], ci = x.shape[1], co = packed.shape[1]
         precondition(packed.shape[2] == ci, "temporal conv: weight \(weight.shape) does not take \(ci) channels")
-        precondition(bias.map { $0.count == co } ?? true, "temporal conv: bias \(bias?.shape ?? []) must have \(co) values")
+        precondition(
+            bias.map { $0.count == co } ?? true, "temporal conv: bias \(bias?.shape ?? []) must have \(co) values")
         let spatial = x.shape.dropFirst(2).reduce(1, *)
         var y = Tensor(zeros: [frames, co] + Array(x.shape.dropFirst(2)))
         let yp = y.mutablePointer()
@@ -37,10 +39,11 @@ public enum TemporalConv {
             let xp = x.pointer
             let frameIn = ci * spatial
             for f in 0..<frames {
-                frame(previous: f > 0 ? xp + (f - 1) * frameIn : nil, current: xp + f * frameIn,
-                      next: f + 1 < frames ? xp + (f + 1) * frameIn : nil,
-                      inChannels: ci, outChannels: co, spatial: spatial, packedWeight: packed.pointer,
-                      bias: bias?.pointer, into: yp + f * co * spatial, engine: engine)
+                frame(
+                    previous: f > 0 ? xp + (f - 1) * frameIn : nil, current: xp + f * frameIn,
+                    next: f + 1 < frames ? xp + (f + 1) * frameIn : nil,
+                    inChannels: ci, outChannels: co, spatial: spatial, packedWeight: packed.pointer,
+                    bias: bias?.pointer, into: yp + f * co * spatial, engine: engine)
             }
         }
         return y
@@ -60,8 +63,9 @@ public enum TemporalConv {
         }
         for (tap, input) in [previous, current, next].enumerated() {
             guard let input else { continue }
-            engine.gemm(transA: false, transB: false, m: co, n: spatial, k: ci, alpha: 1,
-                        a: packedWeight + tap * co * ci, lda: ci, b: input, ldb: spatial, beta: beta, c: y, ldc: spatial)
+            engine.gemm(
+                transA: false, transB: false, m: co, n: spatial, k: ci, alpha: 1,
+                a: packedWeight + tap * co * ci, lda: ci, b: input, ldb: spatial, beta: beta, c: y, ldc: spatial)
             beta = 1
         }
         if beta == 0 { y.update(repeating: 0, count: co * spatial) }

@@ -8,8 +8,9 @@ import TensorCore
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks: GEMM GFLOP/s per backend and precision.",
-        subcommands: [BenchGEMMCommand.self, BenchForwardCommand.self])
+        commandName: "bench",
+        abstract: "Benchmarks: GEMM, a full-size forward, a VAE frame (GFLOP/s per backend and precision).",
+        subcommands: [BenchGEMMCommand.self, BenchForwardCommand.self, BenchVAECommand.self])
 }
 
 /// Options every bench subcommand shares.

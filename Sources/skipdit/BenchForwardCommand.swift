@@ -8,8 +8,14 @@ import TensorCore
 struct BenchForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
-        abstract: "A full-size Latte-XL/2-skip forward (16x32x32 latents): batch 1, CFG batch 2, and a cached step.",
+        abstract:
+            "A full-size forward: class-to-video Latte-XL/2-skip (16x32x32; batch 1, CFG batch 2, a cached step) or text-to-video (16x64x64, CFG batch 2, a cached step, and a T5-XXL encode).",
         discussion: "TFLOP per forward are counted from the configuration (adaLN projected once per sample).")
+
+    enum Task: String, CaseIterable, ExpressibleByArgument { case c2v, t2v }
+
+    @Option(help: "Which model: c2v (Latte-XL/2-skip) or t2v (Latte T2V + T5-XXL).")
+    var task = Task.c2v
 
     @OptionGroup var common: BenchCommonOptions
 
@@ -21,12 +27,16 @@ struct BenchForwardCommand: ParsableCommand {
 
     func run() throws {
         var results: [BenchmarkResult] = []
-        let bench = ForwardBenchmark(benchmark: common.benchmark)
+        let c2v = ForwardBenchmark(benchmark: common.benchmark)
+        let t2v = TextToVideoForwardBenchmark(benchmark: common.benchmark)
         for b in [Backend.openblas, .onednn] where backend.rawValue == "all" || backend.rawValue == b.rawValue {
             for p in [Precision.fp32, .bf16] where precision.rawValue == "all" || precision.rawValue == p.rawValue {
                 if b == .openblas && p == .bf16 { continue }
                 let engine = try makeGEMMEngine(ComputeOptions(backend: b, precision: p, threads: common.threads))
-                results += try bench.run(engine: engine) { common.emit($0) }
+                switch task {
+                case .c2v: results += try c2v.run(engine: engine) { common.emit($0) }
+                case .t2v: results += try t2v.run(engine: engine) { common.emit($0) }
+                }
             }
         }
         common.finish(results)

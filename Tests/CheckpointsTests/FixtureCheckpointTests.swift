@@ -18,7 +18,8 @@ final class FixtureCheckpointTests: XCTestCase {
     /// Ordered (name, shape) pairs from a manifest object, in the manifest's (file) order.
     private func orderedShapes(_ suite: String, path: [String]) throws -> [(String, [Int])] {
         // JSONSerialization loses key order, so read the raw text for the order.
-        let text = try String(contentsOf: Fixtures.suite(suite).appendingPathComponent("manifest.json"), encoding: .utf8)
+        let text = try String(
+            contentsOf: Fixtures.suite(suite).appendingPathComponent("manifest.json"), encoding: .utf8)
         var object: Any = try manifest(suite)
         for key in path { object = try XCTUnwrap((object as? [String: Any])?[key], "manifest lacks \(path)") }
         if let pairs = object as? [[Any]] {  // [[name, shape], …] is already ordered
@@ -36,7 +37,8 @@ final class FixtureCheckpointTests: XCTestCase {
     /// the manifest's escapes never occur in tensor names).
     private func keysInOrder(of key: String, in text: [UInt8]) throws -> [String] {
         let anchor = Array("\"\(key)\":".utf8)
-        var i = try XCTUnwrap((0...(text.count - anchor.count)).first { text[$0..<$0 + anchor.count].elementsEqual(anchor) })
+        var i = try XCTUnwrap(
+            (0...(text.count - anchor.count)).first { text[$0..<$0 + anchor.count].elementsEqual(anchor) })
         i += anchor.count
         var depth = 0
         var keys: [String] = []
@@ -51,7 +53,9 @@ final class FixtureCheckpointTests: XCTestCase {
                 while text[j] != UInt8(ascii: "\"") { j += text[j] == UInt8(ascii: "\\") ? 2 : 1 }
                 var k = j + 1
                 while text[k] == UInt8(ascii: " ") { k += 1 }
-                if depth == 1, text[k] == UInt8(ascii: ":") { keys.append(String(decoding: text[(i + 1)..<j], as: UTF8.self)) }
+                if depth == 1, text[k] == UInt8(ascii: ":") {
+                    keys.append(String(decoding: text[(i + 1)..<j], as: UTF8.self))
+                }
                 i = j
             default: break
             }
@@ -60,7 +64,10 @@ final class FixtureCheckpointTests: XCTestCase {
         return keys
     }
 
-    private func assertMatches(_ dict: StateDict, _ expected: [(String, [Int])], ordered: Bool, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertMatches(
+        _ dict: StateDict, _ expected: [(String, [Int])], ordered: Bool, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         XCTAssertEqual(dict.count, expected.count, "tensor count of \(dict.path)", file: file, line: line)
         if ordered {
             XCTAssertEqual(dict.names, expected.map(\.0), "names/order of \(dict.path)", file: file, line: line)
@@ -126,11 +133,15 @@ final class FixtureCheckpointTests: XCTestCase {
         let root = Fixtures.suite("t2v")
         let base = try Checkpoint.open(root.appendingPathComponent("model/transformer"))  // folder detection
         XCTAssertEqual(base.format, .safetensors)
-        assertMatches(try base.stateDict(), try orderedShapes("t2v", path: ["tensor_names", "transformer_base_safetensors"]), ordered: false)
+        assertMatches(
+            try base.stateDict(), try orderedShapes("t2v", path: ["tensor_names", "transformer_base_safetensors"]),
+            ordered: false)
 
         let t5 = try Checkpoint.open(root.appendingPathComponent("model/text_encoder"))
         XCTAssertEqual(t5.metadata["format"], "pt")
-        assertMatches(try t5.stateDict(), try orderedShapes("t2v", path: ["tensor_names", "text_encoder_safetensors"]), ordered: false)
+        assertMatches(
+            try t5.stateDict(), try orderedShapes("t2v", path: ["tensor_names", "text_encoder_safetensors"]),
+            ordered: false)
 
         let skip = try Checkpoint.open(root.appendingPathComponent("skip/Latte-skip.pt"))
         guard case .dict(let top) = skip.root else { return XCTFail("Latte-skip.pt root is not a dict") }
@@ -151,7 +162,9 @@ final class FixtureCheckpointTests: XCTestCase {
 
     /// Legacy (pre-0.14 diffusers) attention names -> current names.
     static func legacyVAEName(_ name: String) -> String {
-        for (old, new) in [(".query.", ".to_q."), (".key.", ".to_k."), (".value.", ".to_v."), (".proj_attn.", ".to_out.0.")] {
+        for (old, new) in [
+            (".query.", ".to_q."), (".key.", ".to_k."), (".value.", ".to_v."), (".proj_attn.", ".to_out.0."),
+        ] {
             if name.contains(old) { return name.replacingOccurrences(of: old, with: new) }
         }
         return name
@@ -165,8 +178,10 @@ final class FixtureCheckpointTests: XCTestCase {
         if parts[0] == "encoder" { return nil }  // the decoder-only comparison ignores the encoder
         let rest = parts.dropFirst().joined(separator: ".")
         let simple: [(String, String)] = [
-            ("norm_out.", "conv_norm_out."), ("mid.block_1.", "mid_block.resnets.0."), ("mid.block_2.", "mid_block.resnets.1."),
-            ("mid.attn_1.norm.", "mid_block.attentions.0.group_norm."), ("mid.attn_1.q.", "mid_block.attentions.0.to_q."),
+            ("norm_out.", "conv_norm_out."), ("mid.block_1.", "mid_block.resnets.0."),
+            ("mid.block_2.", "mid_block.resnets.1."),
+            ("mid.attn_1.norm.", "mid_block.attentions.0.group_norm."),
+            ("mid.attn_1.q.", "mid_block.attentions.0.to_q."),
             ("mid.attn_1.k.", "mid_block.attentions.0.to_k."), ("mid.attn_1.v.", "mid_block.attentions.0.to_v."),
             ("mid.attn_1.proj_out.", "mid_block.attentions.0.to_out.0."),
         ]
@@ -178,7 +193,9 @@ final class FixtureCheckpointTests: XCTestCase {
                 let tail = parts.joined(separator: ".").replacingOccurrences(of: "nin_shortcut", with: "conv_shortcut")
                 return "decoder.up_blocks.\(i).resnets.\(j).\(tail)"
             }
-            if parts[3] == "upsample" { return "decoder.up_blocks.\(i).upsamplers.0." + parts[4...].joined(separator: ".") }
+            if parts[3] == "upsample" {
+                return "decoder.up_blocks.\(i).upsamplers.0." + parts[4...].joined(separator: ".")
+            }
         }
         return stripped
     }
@@ -189,7 +206,9 @@ final class FixtureCheckpointTests: XCTestCase {
         let legacyFile = try Checkpoint.open(root.appendingPathComponent("legacy_bin"))
         XCTAssertEqual(legacyFile.format, .torchZip)
         let legacy = try WeightStore(legacyFile.stateDict(), rename: Self.legacyVAEName)
-        let ldm = try WeightStore(Checkpoint.open(root.appendingPathComponent("ldm_safetensors/vae.safetensors")).stateDict(), rename: Self.ldmVAEName)
+        let ldm = try WeightStore(
+            Checkpoint.open(root.appendingPathComponent("ldm_safetensors/vae.safetensors")).stateDict(),
+            rename: Self.ldmVAEName)
         XCTAssertEqual(reference.count, 248)
         var decoderTensors = 0
         for name in reference.names {
@@ -212,8 +231,11 @@ final class FixtureCheckpointTests: XCTestCase {
         let checks = try XCTUnwrap(m["checks_done_at_generation"] as? [String: Any])
         let sd = try Checkpoint.open(Fixtures.suite("vae-temporal").appendingPathComponent("model")).stateDict()
         XCTAssertEqual(sd.count, checks["safetensors_n_tensors"] as? Int)
-        XCTAssertEqual(sd.names.filter { $0.hasPrefix("decoder.") }.count, checks["safetensors_n_decoder_tensors"] as? Int)
-        XCTAssertEqual(Set(sd.tensors.values.map { $0.dtype == .float32 ? "F32" : "other" }), Set(checks["safetensors_dtypes"] as? [String] ?? []))
+        XCTAssertEqual(
+            sd.names.filter { $0.hasPrefix("decoder.") }.count, checks["safetensors_n_decoder_tensors"] as? Int)
+        XCTAssertEqual(
+            Set(sd.tensors.values.map { $0.dtype == .float32 ? "F32" : "other" }),
+            Set(checks["safetensors_dtypes"] as? [String] ?? []))
         // mix_factor values listed in the manifest match the stored scalars.
         let mix = try XCTUnwrap(m["mix_factors"] as? [String: Double])
         let store = try WeightStore(sd)
@@ -236,7 +258,9 @@ final class FixtureCheckpointTests: XCTestCase {
         var weightMap: [String: String] = [:]
         for (i, names) in shards.enumerated() {
             let file = "model-0000\(i + 1)-of-00002.safetensors"
-            try SafeTensors.write(names.compactMap { single[$0] }.map { SafeTensors.Entry($0) }, metadata: ["format": "pt"], to: folder.appendingPathComponent(file))
+            try SafeTensors.write(
+                names.compactMap { single[$0] }.map { SafeTensors.Entry($0) }, metadata: ["format": "pt"],
+                to: folder.appendingPathComponent(file))
             for n in names { weightMap[n] = file }
         }
         let index = try JSONSerialization.data(withJSONObject: ["metadata": ["total_size": 0], "weight_map": weightMap])
@@ -246,7 +270,9 @@ final class FixtureCheckpointTests: XCTestCase {
         try assertSameTensors(try sharded.stateDict(), single)
 
         // .bin shards + pytorch_model.bin.index.json, with the safetensors files gone.
-        for f in try FileManager.default.contentsOfDirectory(atPath: folder.path) { try FileManager.default.removeItem(at: folder.appendingPathComponent(f)) }
+        for f in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            try FileManager.default.removeItem(at: folder.appendingPathComponent(f))
+        }
         weightMap = [:]
         for (i, names) in shards.enumerated() {
             let file = "pytorch_model-0000\(i + 1)-of-00002.bin"
@@ -254,23 +280,35 @@ final class FixtureCheckpointTests: XCTestCase {
             var tensors: [(String, FakeTensor)] = []
             for (k, n) in names.enumerated() {
                 let t = try XCTUnwrap(single[n])
-                storages[String(k)] = FakeStorage(className: "FloatStorage", elementSize: 4, bytes: TorchFileWriter.f32(t.float32().scalars))
-                tensors.append((n, FakeTensor(storage: String(k), offset: 0, shape: t.shape, strides: StoredTensor.contiguousStrides(t.shape))))
+                storages[String(k)] = FakeStorage(
+                    className: "FloatStorage", elementSize: 4, bytes: TorchFileWriter.f32(t.float32().scalars))
+                tensors.append(
+                    (
+                        n,
+                        FakeTensor(
+                            storage: String(k), offset: 0, shape: t.shape,
+                            strides: StoredTensor.contiguousStrides(t.shape))
+                    ))
                 weightMap[n] = file
             }
             let pickle = TorchFileWriter.pickle([(nil, tensors)], storages: storages)
-            try Data(TorchFileWriter.archive(top: "archive", pickle: pickle, storages: storages)).write(to: folder.appendingPathComponent(file))
+            try Data(TorchFileWriter.archive(top: "archive", pickle: pickle, storages: storages)).write(
+                to: folder.appendingPathComponent(file))
         }
-        try JSONSerialization.data(withJSONObject: ["weight_map": weightMap]).write(to: folder.appendingPathComponent("pytorch_model.bin.index.json"))
+        try JSONSerialization.data(withJSONObject: ["weight_map": weightMap]).write(
+            to: folder.appendingPathComponent("pytorch_model.bin.index.json"))
         try assertSameTensors(try Checkpoint.open(folder).stateDict(), single)
 
         // An index naming a tensor its shard lacks is an error naming it.
         weightMap["not.there"] = "pytorch_model-00001-of-00002.bin"
-        try JSONSerialization.data(withJSONObject: ["weight_map": weightMap]).write(to: folder.appendingPathComponent("pytorch_model.bin.index.json"))
+        try JSONSerialization.data(withJSONObject: ["weight_map": weightMap]).write(
+            to: folder.appendingPathComponent("pytorch_model.bin.index.json"))
         XCTAssertThrowsError(try Checkpoint.open(folder)) { XCTAssertTrue("\($0)".contains("not.there"), "\($0)") }
     }
 
-    private func assertSameTensors(_ a: StateDict, _ b: StateDict, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertSameTensors(_ a: StateDict, _ b: StateDict, file: StaticString = #filePath, line: UInt = #line)
+        throws
+    {
         XCTAssertEqual(Set(a.names), Set(b.names), file: file, line: line)
         for n in b.names {
             let x = try XCTUnwrap(a[n]), y = try XCTUnwrap(b[n])

@@ -22,7 +22,9 @@ final class HostileInputTests: XCTestCase {
     }
 
     /// Opens `bytes` and expects a CheckpointError whose text contains `needle`.
-    private func expectError(_ bytes: [UInt8], _ needle: String, name: String = "h.pt", file: StaticString = #filePath, line: UInt = #line) throws {
+    private func expectError(
+        _ bytes: [UInt8], _ needle: String, name: String = "h.pt", file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let url = try self.file(bytes, name)
         XCTAssertThrowsError(try Checkpoint.open(url).stateDict(), file: file, line: line) { error in
             XCTAssertTrue(error is CheckpointError, "\(error)", file: file, line: line)
@@ -35,7 +37,9 @@ final class HostileInputTests: XCTestCase {
         TorchFileWriter.archive(top: "archive", pickle: pickle, storages: storages)
     }
 
-    private let oneStorage = ["0": FakeStorage(className: "FloatStorage", elementSize: 4, bytes: TorchFileWriter.f32([1, 2, 3, 4]))]
+    private let oneStorage = [
+        "0": FakeStorage(className: "FloatStorage", elementSize: 4, bytes: TorchFileWriter.f32([1, 2, 3, 4]))
+    ]
 
     private func tensorPickle(offset: Int, shape: [Int], strides: [Int], numel: Int = 4) -> [UInt8] {
         var s = oneStorage
@@ -63,7 +67,10 @@ final class HostileInputTests: XCTestCase {
         try expectError(zipWithPickle(p.bytes), "os.system")
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker.path), "nothing may be executed")
 
-        for (module, name) in [("builtins", "eval"), ("__builtin__", "getattr"), ("torch", "load"), ("numpy.core.multiarray", "_reconstruct")] {
+        for (module, name) in [
+            ("builtins", "eval"), ("__builtin__", "getattr"), ("torch", "load"),
+            ("numpy.core.multiarray", "_reconstruct"),
+        ] {
             var q = PickleBuilder()
             q.global(module, name)
             q.stop()
@@ -90,13 +97,15 @@ final class HostileInputTests: XCTestCase {
             ([0x80, 0x02, 0x4B, 0x01, 0x4B, 0x02, 0x73, 0x2E], "not a dict"),  // SETITEM on an int
             ([0x80, 0x02, 0x29, 0x29, 0x52, 0x2E], "not an allowed global"),  // REDUCE on a tuple
             ([0x80, 0x02, 0x4B, 0x01, 0x51, 0x2E], "persistent id"),  // BINPERSID of an int
-            ([0x80, 0x02, 0x8A, 0x09] + [UInt8](repeating: 0xFF, count: 9) + [0x2E], "out of range"),  // LONG1 of 9 bytes
+            // LONG1 of 9 bytes
+            ([0x80, 0x02, 0x8A, 0x09] + [UInt8](repeating: 0xFF, count: 9) + [0x2E], "out of range"),
             ([0x80, 0x02, 0x28, 0x74, 0x74, 0x2E], "MARK"),  // TUPLE without a MARK
         ]
         for (bytes, needle) in cases { try expectError(zipWithPickle(bytes), needle) }
         // A non-dict top level, and a dict with a non-tensor value, are structural errors.
         try expectError(zipWithPickle([0x80, 0x02, 0x4B, 0x05, 0x2E]), "not a dict")
-        try expectError(zipWithPickle([0x80, 0x02, 0x7D, 0x58, 1, 0, 0, 0, 0x61, 0x4B, 0x05, 0x73, 0x2E]), "'a' is not a tensor")
+        try expectError(
+            zipWithPickle([0x80, 0x02, 0x7D, 0x58, 1, 0, 0, 0, 0x61, 0x4B, 0x05, 0x73, 0x2E]), "'a' is not a tensor")
         // The storage class may only be used inside a persistent id.
         var p = PickleBuilder(); p.global("torch", "FloatStorage"); p.emptyTuple(); p.reduce(); p.stop()
         try expectError(zipWithPickle(p.bytes), "persistent id")
@@ -105,7 +114,8 @@ final class HostileInputTests: XCTestCase {
     func testDeepNestingAndCyclesAreErrorsNotStackOverflows() throws {
         // 200,000 nested lists built bottom-up (EMPTY_LIST × n, APPEND × n-1).
         let n = 200_000
-        var deep: [UInt8] = [0x80, 0x02] + [UInt8](repeating: 0x5D, count: n) + [UInt8](repeating: 0x61, count: n - 1) + [0x2E]
+        var deep: [UInt8] =
+            [0x80, 0x02] + [UInt8](repeating: 0x5D, count: n) + [UInt8](repeating: 0x61, count: n - 1) + [0x2E]
         try expectError(zipWithPickle(deep), "nested deeper")
         // Nested top-down through the memo: L0 = []; for each k: get L_k, new list, put, append.
         deep = [0x80, 0x02, 0x5D, 0x72, 0, 0, 0, 0]
@@ -121,17 +131,36 @@ final class HostileInputTests: XCTestCase {
     }
 
     func testTensorsThatDoNotFitTheirStorage() throws {
-        try expectError(zipWithPickle(tensorPickle(offset: 0, shape: [5], strides: [1]), storages: oneStorage), "storage holds 4")
-        try expectError(zipWithPickle(tensorPickle(offset: 3, shape: [2], strides: [1]), storages: oneStorage), "reaches element 4")
-        try expectError(zipWithPickle(tensorPickle(offset: 0, shape: [2, 2], strides: [3, 1]), storages: oneStorage), "reaches element 4")
-        try expectError(zipWithPickle(tensorPickle(offset: 0, shape: [-1], strides: [1]), storages: oneStorage), "negative dimension")
-        try expectError(zipWithPickle(tensorPickle(offset: 0, shape: [2], strides: [-1]), storages: oneStorage), "negative stride")
-        try expectError(zipWithPickle(tensorPickle(offset: -1, shape: [2], strides: [1]), storages: oneStorage), "negative storage offset")
-        try expectError(zipWithPickle(tensorPickle(offset: 0, shape: [1 << 40, 1 << 40], strides: [1, 1]), storages: oneStorage), "absurd shape")
-        try expectError(zipWithPickle(tensorPickle(offset: 0, shape: [3, 2], strides: [Int.max / 2 + 1, 1]), storages: oneStorage), "overflow")
+        try expectError(
+            zipWithPickle(tensorPickle(offset: 0, shape: [5], strides: [1]), storages: oneStorage), "storage holds 4")
+        try expectError(
+            zipWithPickle(tensorPickle(offset: 3, shape: [2], strides: [1]), storages: oneStorage), "reaches element 4")
+        try expectError(
+            zipWithPickle(tensorPickle(offset: 0, shape: [2, 2], strides: [3, 1]), storages: oneStorage),
+            "reaches element 4")
+        try expectError(
+            zipWithPickle(tensorPickle(offset: 0, shape: [-1], strides: [1]), storages: oneStorage),
+            "negative dimension")
+        try expectError(
+            zipWithPickle(tensorPickle(offset: 0, shape: [2], strides: [-1]), storages: oneStorage), "negative stride")
+        try expectError(
+            zipWithPickle(tensorPickle(offset: -1, shape: [2], strides: [1]), storages: oneStorage),
+            "negative storage offset")
+        try expectError(
+            zipWithPickle(tensorPickle(offset: 0, shape: [1 << 40, 1 << 40], strides: [1, 1]), storages: oneStorage),
+            "absurd shape")
+        try expectError(
+            zipWithPickle(
+                tensorPickle(offset: 0, shape: [3, 2], strides: [Int.max / 2 + 1, 1]), storages: oneStorage), "overflow"
+        )
         // The persistent id claims more elements than the data entry holds, or an absurd count.
-        try expectError(zipWithPickle(tensorPickle(offset: 0, shape: [4], strides: [1], numel: 1000), storages: oneStorage), "claims 1000")
-        try expectError(zipWithPickle(tensorPickle(offset: 0, shape: [4], strides: [1], numel: Int(Int64.max)), storages: oneStorage), "claims")
+        try expectError(
+            zipWithPickle(tensorPickle(offset: 0, shape: [4], strides: [1], numel: 1000), storages: oneStorage),
+            "claims 1000")
+        try expectError(
+            zipWithPickle(
+                tensorPickle(offset: 0, shape: [4], strides: [1], numel: Int(Int64.max)), storages: oneStorage),
+            "claims")
         // A storage without a data entry.
         try expectError(zipWithPickle(tensorPickle(offset: 0, shape: [4], strides: [1])), "has no entry")
     }
@@ -148,7 +177,8 @@ final class HostileInputTests: XCTestCase {
 
         // Central directory offset pointing past the end of the file.
         var bad = good
-        let eocd = try XCTUnwrap((0..<bad.count - 3).last { bad[$0] == 0x50 && bad[$0 + 1] == 0x4B && bad[$0 + 2] == 5 && bad[$0 + 3] == 6 })
+        let eocd = try XCTUnwrap(
+            (0..<bad.count - 3).last { bad[$0] == 0x50 && bad[$0 + 1] == 0x4B && bad[$0 + 2] == 5 && bad[$0 + 3] == 6 })
         bad.replaceSubrange(eocd + 16..<eocd + 20, with: [0xF0, 0xFF, 0xFF, 0x7F])
         try expectError(bad, "outside the file")
         // Entry count that cannot fit the directory.
@@ -173,28 +203,48 @@ final class HostileInputTests: XCTestCase {
         }
         let four = TorchFileWriter.f32([1, 2, 3, 4])
         let ok = #"{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#
-        XCTAssertEqual(try Checkpoint.open(file(st(ok, data: four), "ok.safetensors")).stateDict()["w"]?.float32().scalars, [1, 2, 3, 4])
+        XCTAssertEqual(
+            try Checkpoint.open(file(st(ok, data: four), "ok.safetensors")).stateDict()["w"]?.float32().scalars,
+            [1, 2, 3, 4])
         // A header of 123 bytes: the file starts with '{' (0x7B), yet it is safetensors, not an index JSON.
         let padded = ok + String(repeating: " ", count: 123 - ok.utf8.count)
         XCTAssertEqual(try Checkpoint.open(file(st(padded, data: four), "b.safetensors")).format, .safetensors)
         try expectError(st(ok, data: four, length: 1 << 40), "exceeds the file size", name: "a.safetensors")
         try expectError(st(ok, data: four, length: UInt64.max), "exceeds the file size", name: "a.safetensors")
         try expectError(st("{not json", data: four), "not JSON", name: "a.safetensors")
-        try expectError(st(#"{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,32]}}"#, data: four), "outside the data buffer", name: "a.safetensors")
-        try expectError(st(#"{"w":{"dtype":"F32","shape":[3,2],"data_offsets":[0,16]}}"#, data: four), "needs 24 bytes", name: "a.safetensors")
-        try expectError(st(#"{"w":{"dtype":"F32","shape":[-2,-2],"data_offsets":[0,16]}}"#, data: four), "not a non-negative integer", name: "a.safetensors")
-        try expectError(st(#"{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,16]}}"#, data: four), "absurd shape", name: "a.safetensors")
-        try expectError(st(#"{"w":{"dtype":"F32","shape":[1e300],"data_offsets":[0,16]}}"#, data: four), "not a non-negative integer", name: "a.safetensors")
-        try expectError(st(#"{"w":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}}"#, data: four), "unsupported dtype F8_E4M3", name: "a.safetensors")
+        try expectError(
+            st(#"{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,32]}}"#, data: four), "outside the data buffer",
+            name: "a.safetensors")
+        try expectError(
+            st(#"{"w":{"dtype":"F32","shape":[3,2],"data_offsets":[0,16]}}"#, data: four), "needs 24 bytes",
+            name: "a.safetensors")
+        try expectError(
+            st(#"{"w":{"dtype":"F32","shape":[-2,-2],"data_offsets":[0,16]}}"#, data: four),
+            "not a non-negative integer", name: "a.safetensors")
+        try expectError(
+            st(#"{"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,16]}}"#, data: four),
+            "absurd shape", name: "a.safetensors")
+        try expectError(
+            st(#"{"w":{"dtype":"F32","shape":[1e300],"data_offsets":[0,16]}}"#, data: four),
+            "not a non-negative integer", name: "a.safetensors")
+        try expectError(
+            st(#"{"w":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}}"#, data: four), "unsupported dtype F8_E4M3",
+            name: "a.safetensors")
         try expectError(st(#"{"w":{"dtype":"F32","shape":[4]}}"#, data: four), "lacks", name: "a.safetensors")
-        try expectError(st(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}"#, data: four), "outside", name: "a.safetensors")
+        try expectError(
+            st(#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[8,4]}}"#, data: four), "outside", name: "a.safetensors"
+        )
     }
 
     func testByteFlipSweepNeverCrashes() throws {
         // Flip bytes across a real torch file (pickle region densely, the rest sparsely): every
         // outcome must be a CheckpointError or a readable state dict.
-        let good = [UInt8](try Data(contentsOf: Fixtures.suite("vae").appendingPathComponent("model/legacy_bin/diffusion_pytorch_model.bin")))
-        var positions = Array(stride(from: 0, to: 31_000, by: 181)) + Array(stride(from: 31_000, to: good.count, by: 16_411))
+        let good = [UInt8](
+            try Data(
+                contentsOf: Fixtures.suite("vae").appendingPathComponent("model/legacy_bin/diffusion_pytorch_model.bin")
+            ))
+        var positions =
+            Array(stride(from: 0, to: 31_000, by: 181)) + Array(stride(from: 31_000, to: good.count, by: 16_411))
         positions += Array(good.count - 4000..<good.count).filter { $0 % 37 == 0 }
         var errors = 0
         let url = TorchFileWriter.temporaryURL("flip.bin")

@@ -15,7 +15,9 @@ final class SyntheticCheckpointTests: XCTestCase {
             "0": FakeStorage(className: "FloatStorage", elementSize: 4, bytes: TorchFileWriter.f32(values)),
             "1": FakeStorage(className: "HalfStorage", elementSize: 2, bytes: TorchFileWriter.f16(values)),
             "2": FakeStorage(className: "BFloat16Storage", elementSize: 2, bytes: TorchFileWriter.bf16(values)),
-            "3": FakeStorage(className: "DoubleStorage", elementSize: 8, bytes: values.flatMap { withUnsafeBytes(of: Double($0).bitPattern.littleEndian, Array.init) }),
+            "3": FakeStorage(
+                className: "DoubleStorage", elementSize: 8,
+                bytes: values.flatMap { withUnsafeBytes(of: Double($0).bitPattern.littleEndian, Array.init) }),
         ]
         let tensors: [(String, FakeTensor)] = [
             ("plain", FakeTensor(storage: "0", offset: 0, shape: [4, 6], strides: [6, 1])),
@@ -29,8 +31,10 @@ final class SyntheticCheckpointTests: XCTestCase {
             ("param", FakeTensor(storage: "0", offset: 0, shape: [2, 2], strides: [6, 1], parameter: true)),
             ("empty", FakeTensor(storage: "0", offset: 0, shape: [0, 3], strides: [3, 1])),
         ]
-        let pickle = TorchFileWriter.pickle([("model", tensors), ("ema", Array(tensors.prefix(2)))], storages: storages)
-        return try TorchFileWriter.write(TorchFileWriter.archive(top: "weird name", pickle: pickle, storages: storages, zip64: zip64), "s.pt")
+        let pickle = TorchFileWriter.pickle(
+            [("model", tensors), ("ema", Array(tensors.prefix(2)))], storages: storages)
+        return try TorchFileWriter.write(
+            TorchFileWriter.archive(top: "weird name", pickle: pickle, storages: storages, zip64: zip64), "s.pt")
     }
 
     /// Reference gather: element [i0, i1, …] = values[offset + Σ i_k * stride_k].
@@ -54,7 +58,9 @@ final class SyntheticCheckpointTests: XCTestCase {
             // "ema" is preferred over "model" although "model" comes first in the file.
             XCTAssertEqual(try ckpt.stateDict(preferring: ["ema", "model"]).names, ["plain", "offset"])
             let sd = try ckpt.stateDict(preferring: ["model"])
-            XCTAssertEqual(sd.names, ["plain", "offset", "transposed", "half", "bf16", "bf16_strided", "double", "scalar", "param", "empty"])
+            XCTAssertEqual(
+                sd.names,
+                ["plain", "offset", "transposed", "half", "bf16", "bf16_strided", "double", "scalar", "param", "empty"])
             let store = try WeightStore(sd)
             XCTAssertEqual(try store.tensor("plain", shape: [4, 6]).scalars, values)
             XCTAssertFalse(try store.tensor("plain", shape: [4, 6]).storage.isWritable, "contiguous f32 is borrowed")
@@ -81,7 +87,9 @@ final class SyntheticCheckpointTests: XCTestCase {
         let bf16 = try XCTUnwrap(sd["bf16"])
         let raw = bf16.contiguousBytes()
         XCTAssertEqual(raw.count, 48)
-        let bits = withExtendedLifetime(raw.owner) { (0..<24).map { raw.pointer.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) } }
+        let bits = withExtendedLifetime(raw.owner) {
+            (0..<24).map { raw.pointer.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) }
+        }
         XCTAssertEqual(bits, values.map { UInt16($0.bitPattern >> 16) })
         XCTAssertEqual(bf16.bfloat16Bits(), bits)
         // float32 and float16 are rounded to bf16 (values here are exact, so rounding is the identity).
@@ -109,9 +117,12 @@ final class SyntheticCheckpointTests: XCTestCase {
         try SafeTensors.write(
             [
                 SafeTensors.Entry(name: "u8", dtype: .uint8, shape: [2], bytes: [7, 9]),  // misaligns what follows
-                SafeTensors.Entry(name: "f32", dtype: .float32, shape: [2, 3], bytes: TorchFileWriter.f32(Array(values[..<6]))),
-                SafeTensors.Entry(name: "f16", dtype: .float16, shape: [3], bytes: TorchFileWriter.f16(Array(values[..<3]))),
-                SafeTensors.Entry(name: "bf16", dtype: .bfloat16, shape: [1, 3], bytes: TorchFileWriter.bf16(Array(values[3..<6]))),
+                SafeTensors.Entry(
+                    name: "f32", dtype: .float32, shape: [2, 3], bytes: TorchFileWriter.f32(Array(values[..<6]))),
+                SafeTensors.Entry(
+                    name: "f16", dtype: .float16, shape: [3], bytes: TorchFileWriter.f16(Array(values[..<3]))),
+                SafeTensors.Entry(
+                    name: "bf16", dtype: .bfloat16, shape: [1, 3], bytes: TorchFileWriter.bf16(Array(values[3..<6]))),
             ], metadata: ["format": "pt"], to: url)
         let ckpt = try Checkpoint.open(url)
         XCTAssertEqual(ckpt.metadata, ["format": "pt"])

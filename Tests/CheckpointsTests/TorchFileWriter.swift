@@ -102,7 +102,10 @@ enum TorchFileWriter {
                 p.global("collections", "OrderedDict"); p.emptyTuple(); p.reduce()
                 p.tuple()
                 p.reduce()
-                if t.parameter { p.newFalse(); p.global("collections", "OrderedDict"); p.emptyTuple(); p.reduce(); p.tuple(); p.reduce() }
+                if t.parameter {
+                    p.newFalse(); p.global("collections", "OrderedDict"); p.emptyTuple(); p.reduce(); p.tuple();
+                    p.reduce()
+                }
                 p.setItem()
             }
             // torch attaches _metadata with BUILD; the reader ignores it.
@@ -125,7 +128,9 @@ enum TorchFileWriter {
     static func zip(_ entries: [(String, [UInt8])], zip64: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         var central: [UInt8] = []
-        func le<T: FixedWidthInteger>(_ v: T, _ buf: inout [UInt8]) { withUnsafeBytes(of: v.littleEndian) { buf += $0 } }
+        func le<T: FixedWidthInteger>(_ v: T, _ buf: inout [UInt8]) {
+            withUnsafeBytes(of: v.littleEndian) { buf += $0 }
+        }
         for (name, data) in entries {
             let offset = out.count
             let nameBytes = Array(name.utf8)
@@ -178,9 +183,13 @@ enum TorchFileWriter {
     }
 
     /// Little-endian bytes of float32 values.
-    static func f32(_ v: [Float]) -> [UInt8] { v.flatMap { x in withUnsafeBytes(of: x.bitPattern.littleEndian) { Array($0) } } }
+    static func f32(_ v: [Float]) -> [UInt8] {
+        v.flatMap { x in withUnsafeBytes(of: x.bitPattern.littleEndian) { Array($0) } }
+    }
     /// Little-endian bytes of float16 values.
-    static func f16(_ v: [Float]) -> [UInt8] { v.flatMap { x in withUnsafeBytes(of: Float16(x).bitPattern.littleEndian) { Array($0) } } }
+    static func f16(_ v: [Float]) -> [UInt8] {
+        v.flatMap { x in withUnsafeBytes(of: Float16(x).bitPattern.littleEndian) { Array($0) } }
+    }
     /// Little-endian bytes of bfloat16 values (truncated; tests use exactly representable values).
     static func bf16(_ v: [Float]) -> [UInt8] {
         v.flatMap { x in withUnsafeBytes(of: UInt16(x.bitPattern >> 16).littleEndian) { Array($0) } }

@@ -31,7 +31,9 @@ final class WeightStoreTests: XCTestCase {
     func testMissingTensorSuggestsCloseNames() throws {
         let s = try store()
         XCTAssertThrowsError(try s.tensor("blocks.0.attn.qkv.weigth", shape: [3, 2])) { error in
-            guard case .missingTensor(let path, let name, let suggestions)? = error as? CheckpointError else { return XCTFail("\(error)") }
+            guard case .missingTensor(let path, let name, let suggestions)? = error as? CheckpointError else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(path, self.url.path)
             XCTAssertEqual(name, "blocks.0.attn.qkv.weigth")
             XCTAssertEqual(suggestions.first, "blocks.0.attn.qkv.weight")
@@ -42,7 +44,10 @@ final class WeightStoreTests: XCTestCase {
     func testShapeMismatchNamesExpectedAndActual() throws {
         let s = try store()
         XCTAssertThrowsError(try s.tensor("blocks.0.attn.qkv.weight", shape: [2, 3])) { error in
-            XCTAssertEqual(error as? CheckpointError, .shapeMismatch(path: self.url.path, tensor: "blocks.0.attn.qkv.weight", expected: [2, 3], actual: [3, 2]))
+            XCTAssertEqual(
+                error as? CheckpointError,
+                .shapeMismatch(
+                    path: self.url.path, tensor: "blocks.0.attn.qkv.weight", expected: [2, 3], actual: [3, 2]))
             XCTAssertTrue("\(error)".contains("[3, 2]") && "\(error)".contains("[2, 3]"))
         }
         // Trailing size-1 dims are accepted only when asked for.
@@ -62,7 +67,12 @@ final class WeightStoreTests: XCTestCase {
         XCTAssertThrowsError(try block0.tensor("qkv.bais", shape: [3])) { error in
             XCTAssertTrue("\(error)".contains("blocks.0.attn.qkv.bais"), "errors use the full name: \(error)")
         }
-        XCTAssertEqual(s.unusedNames, ["blocks.1.attn.qkv.weight", "mid.attn.to_q.weight (stored as mid.attn.query.weight)", "encoder.conv.weight"])
+        XCTAssertEqual(
+            s.unusedNames,
+            [
+                "blocks.1.attn.qkv.weight", "mid.attn.to_q.weight (stored as mid.attn.query.weight)",
+                "encoder.conv.weight",
+            ])
         XCTAssertThrowsError(try s.requireAllUsed()) { error in
             guard case .unusedTensors(_, let names)? = error as? CheckpointError else { return XCTFail("\(error)") }
             XCTAssertEqual(names.count, 3)

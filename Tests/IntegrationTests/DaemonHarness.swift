@@ -84,6 +84,21 @@ final class TestSpool {
             """
     }
 
+    /// The model entry `name` on the tiny text-to-video fixtures: the t2v base folder (T5, tokenizer,
+    /// transformer, scheduler), its Latte-skip.pt, and the tiny temporal VAE; 4 DDIM steps.
+    static func tinyTextToVideoModel(_ name: String) -> String {
+        let t2v = Fixtures.suite("t2v")
+        let vae = Fixtures.suite("vae-temporal").appendingPathComponent("model").path
+        return """
+              \(name):
+                task: text-to-video
+                base: \(t2v.appendingPathComponent("model").path)
+                checkpoint: \(t2v.appendingPathComponent("skip/Latte-skip.pt").path)
+                vae: \(vae)
+                defaults: { steps: 4 }
+            """
+    }
+
     /// Writes the config with `models` (entries from `tinyModel`) and the fast daemon settings.
     /// `threads` 0 uses every core; the tests default to one thread, which keeps the tiny renders quick
     /// and steady on a busy machine.

@@ -13,12 +13,15 @@ final class ActivationTests: XCTestCase {
         return Tensor(shape: [v.count], values: v)
     }
 
-    func geluTanhRef(_ x: Double) -> Double { 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x))) }
+    func geluTanhRef(_ x: Double) -> Double {
+        0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+    }
 
     func testGELU() {
         let x = inputs(1013, seed: 20)
         assertClose(Activation.geluTanh(x).scalars, x.doubles.map(geluTanhRef), "gelu tanh")
-        assertClose(Activation.geluErf(x).scalars, x.doubles.map { 0.5 * $0 * erfc(-$0 / 2.0.squareRoot()) }, "gelu erf")
+        assertClose(
+            Activation.geluErf(x).scalars, x.doubles.map { 0.5 * $0 * erfc(-$0 / 2.0.squareRoot()) }, "gelu erf")
         // The two GELUs differ by ~1e-3 somewhere: the test can tell them apart.
         let diff = zip(Activation.geluTanh(x).scalars, Activation.geluErf(x).scalars).map { abs($0 - $1) }.max() ?? 0
         XCTAssertGreaterThan(diff, 1e-4)

@@ -57,8 +57,9 @@ final class AttentionTests: XCTestCase {
                 }
                 return out
             }
-            let want = reference(q: pick(0), k: pick(1), v: pick(2), rows: r, nq: n, nk: n, heads: heads, hd: hd,
-                                 scale: 1 / Double(Float(hd).squareRoot()))
+            let want = reference(
+                q: pick(0), k: pick(1), v: pick(2), rows: r, nq: n, nk: n, heads: heads, hd: hd,
+                scale: 1 / Double(Float(hd).squareRoot()))
             assertClose(out.scalars, want, "packed r\(r) n\(n) h\(heads)x\(hd)")
         }
     }
@@ -68,22 +69,24 @@ final class AttentionTests: XCTestCase {
         var rng = SeededRandom(seed: 31)
         // 11 keys: SIMD tile kernel; 70 keys: GEMM path.
         for nk in [11, 70] {
-        let (r, nq, heads, hd) = (3, 7, 4, 8)
-        let d = heads * hd
-        let q = rng.tensor([r, nq, d]), k = rng.tensor([r, nk, d]), v = rng.tensor([r, nk, d])
-        var maskValues = [Float](repeating: 1, count: r * nk)
-        for j in 5..<nk { maskValues[j] = 0 }  // row 0: padding after 5 keys
-        for j in [0, 3, 10] { maskValues[nk + j] = 0 }  // row 1: scattered
-        for j in 0..<nk { maskValues[2 * nk + j] = 0 }  // row 2: everything masked -> uniform
-        let mask = Tensor(shape: [r, nk], values: maskValues)
-        let bias = rng.tensor([heads, nq, nk], scale: 3)
-        let got = Attention.attention(q: q, k: k, v: v, heads: heads, scale: 1, keyMask: mask, bias: bias, engine: engine)
-        let want = reference(q: q.doubles, k: k.doubles, v: v.doubles, rows: r, nq: nq, nk: nk, heads: heads, hd: hd,
-                             scale: 1, mask: mask.doubles, bias: bias.doubles)
-        assertClose(got.scalars, want, "mask + bias, \(nk) keys")
-        // Without the mask the result must differ (the test can fail).
-        let unmasked = Attention.attention(q: q, k: k, v: v, heads: heads, scale: 1, bias: bias, engine: engine)
-        XCTAssertGreaterThan(zip(unmasked.scalars, want).map { abs(Double($0) - $1) }.max() ?? 0, 1e-3)
+            let (r, nq, heads, hd) = (3, 7, 4, 8)
+            let d = heads * hd
+            let q = rng.tensor([r, nq, d]), k = rng.tensor([r, nk, d]), v = rng.tensor([r, nk, d])
+            var maskValues = [Float](repeating: 1, count: r * nk)
+            for j in 5..<nk { maskValues[j] = 0 }  // row 0: padding after 5 keys
+            for j in [0, 3, 10] { maskValues[nk + j] = 0 }  // row 1: scattered
+            for j in 0..<nk { maskValues[2 * nk + j] = 0 }  // row 2: everything masked -> uniform
+            let mask = Tensor(shape: [r, nk], values: maskValues)
+            let bias = rng.tensor([heads, nq, nk], scale: 3)
+            let got = Attention.attention(
+                q: q, k: k, v: v, heads: heads, scale: 1, keyMask: mask, bias: bias, engine: engine)
+            let want = reference(
+                q: q.doubles, k: k.doubles, v: v.doubles, rows: r, nq: nq, nk: nk, heads: heads, hd: hd,
+                scale: 1, mask: mask.doubles, bias: bias.doubles)
+            assertClose(got.scalars, want, "mask + bias, \(nk) keys")
+            // Without the mask the result must differ (the test can fail).
+            let unmasked = Attention.attention(q: q, k: k, v: v, heads: heads, scale: 1, bias: bias, engine: engine)
+            XCTAssertGreaterThan(zip(unmasked.scalars, want).map { abs(Double($0) - $1) }.max() ?? 0, 1e-3)
         }
     }
 
@@ -95,8 +98,9 @@ final class AttentionTests: XCTestCase {
         let d = heads * hd
         let q = rng.tensor([r, nq, d]), k = rng.tensor([1, nk, d]), v = rng.tensor([1, nk, d])
         let got = Attention.attention(q: q, k: k, v: v, heads: heads, scale: 0.3, engine: engine)
-        let want = reference(q: q.doubles, k: k.doubles, v: v.doubles, rows: r, nq: nq, nk: nk, heads: heads, hd: hd,
-                             scale: Double(Float(0.3)), sharedKV: true)
+        let want = reference(
+            q: q.doubles, k: k.doubles, v: v.doubles, rows: r, nq: nq, nk: nk, heads: heads, hd: hd,
+            scale: Double(Float(0.3)), sharedKV: true)
         assertClose(got.scalars, want, "shared kv")
     }
 
@@ -108,8 +112,9 @@ final class AttentionTests: XCTestCase {
         let q = rng.tensor([1, n, c], scale: 0.5), k = rng.tensor([1, n, c], scale: 0.5), v = rng.tensor([1, n, c])
         let scale = 1 / Float(c).squareRoot()
         let got = Attention.attention(q: q, k: k, v: v, heads: 1, scale: scale, engine: engine)
-        let want = reference(q: q.doubles, k: k.doubles, v: v.doubles, rows: 1, nq: n, nk: n, heads: 1, hd: c,
-                             scale: Double(scale))
+        let want = reference(
+            q: q.doubles, k: k.doubles, v: v.doubles, rows: 1, nq: n, nk: n, heads: 1, hd: c,
+            scale: Double(scale))
         assertClose(got.scalars, want, "single head")
     }
 }

@@ -58,19 +58,23 @@ final class ConvolutionTests: XCTestCase {
         for t in cases {
             let x = rng.tensor([t.c, t.h, t.w]), weight = rng.tensor([t.co, t.c, t.kh, t.kw], scale: 0.3)
             let bias = rng.tensor([t.co])
-            let ref = reference(x.doubles, c: t.c, h: t.h, w: t.w, weight: weight.doubles, co: t.co, kh: t.kh, kw: t.kw,
-                                bias: bias.doubles, stride: t.stride, padding: t.padding, upsample: t.upsample)
-            let g = Conv2DGeometry(inChannels: t.c, outChannels: t.co, height: t.h, width: t.w, kernelHeight: t.kh,
-                                   kernelWidth: t.kw, stride: t.stride, padding: t.padding, upsample: t.upsample)
+            let ref = reference(
+                x.doubles, c: t.c, h: t.h, w: t.w, weight: weight.doubles, co: t.co, kh: t.kh, kw: t.kw,
+                bias: bias.doubles, stride: t.stride, padding: t.padding, upsample: t.upsample)
+            let g = Conv2DGeometry(
+                inChannels: t.c, outChannels: t.co, height: t.h, width: t.w, kernelHeight: t.kh,
+                kernelWidth: t.kw, stride: t.stride, padding: t.padding, upsample: t.upsample)
             XCTAssertEqual([g.outHeight, g.outWidth], [ref.ho, ref.wo])
             let scratch = t.scratchRows.map { $0 * g.depth * g.outWidth * 4 } ?? Conv2D.defaultScratchBytes
             var y = Tensor(zeros: [t.co, g.outHeight, g.outWidth])
-            Conv2D.forward(x.pointer, geometry: g, weight: weight.pointer, bias: bias.pointer, into: y.mutablePointer(),
-                           engine: engine, scratchBytes: scratch)
+            Conv2D.forward(
+                x.pointer, geometry: g, weight: weight.pointer, bias: bias.pointer, into: y.mutablePointer(),
+                engine: engine, scratchBytes: scratch)
             assertClose(y.scalars, ref.values, "conv \(t)")
             // Accumulating without bias on top of the biased result adds the bias-free conv.
-            Conv2D.forward(x.pointer, geometry: g, weight: weight.pointer, bias: nil, into: y.mutablePointer(),
-                           accumulate: true, engine: engine, scratchBytes: scratch)
+            Conv2D.forward(
+                x.pointer, geometry: g, weight: weight.pointer, bias: nil, into: y.mutablePointer(),
+                accumulate: true, engine: engine, scratchBytes: scratch)
             let b = bias.doubles, plane = g.outHeight * g.outWidth
             assertClose(y.scalars, ref.values.enumerated().map { 2 * $1 - b[$0 / plane] }, "accumulate \(t)")
         }
@@ -84,8 +88,9 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(y.shape, [2, 4, 6, 7])
         let xv = x.doubles
         for n in 0..<2 {
-            let ref = reference(Array(xv[(n * 126)..<((n + 1) * 126)]), c: 3, h: 6, w: 7, weight: weight.doubles, co: 4,
-                                kh: 3, kw: 3, bias: nil, stride: 1, padding: 1)
+            let ref = reference(
+                Array(xv[(n * 126)..<((n + 1) * 126)]), c: 3, h: 6, w: 7, weight: weight.doubles, co: 4,
+                kh: 3, kw: 3, bias: nil, stride: 1, padding: 1)
             assertClose(Array(y.scalars[(n * 168)..<((n + 1) * 168)]), ref.values, "batched \(n)")
         }
     }
@@ -124,9 +129,13 @@ final class ConvolutionTests: XCTestCase {
             XCTAssertEqual(y.shape, [c, 2 * h, 2 * w])
             let xv = x.scalars, yv = y.scalars
             var want = [Float](repeating: 0, count: yv.count)
-            for ch in 0..<c { for oy in 0..<(2 * h) { for ox in 0..<(2 * w) {
-                want[(ch * 2 * h + oy) * 2 * w + ox] = xv[(ch * h + oy / 2) * w + ox / 2]
-            } } }
+            for ch in 0..<c {
+                for oy in 0..<(2 * h) {
+                    for ox in 0..<(2 * w) {
+                        want[(ch * 2 * h + oy) * 2 * w + ox] = xv[(ch * h + oy / 2) * w + ox / 2]
+                    }
+                }
+            }
             XCTAssertEqual(yv, want)
         }
     }

@@ -97,8 +97,9 @@ final class ElementwiseTests: XCTestCase {
         // Strided gate rows inside a wider (G, 6D) projection, one gate row per row.
         let m = rng.tensor([r, 6 * d])
         var y2 = y0.copy()
-        Elementwise.addGated(into: y2.mutablePointer(), x.pointer, gate: m.pointer + 2 * d, rows: r, tokens: n, dim: d,
-                             gateRowStride: 6 * d)
+        Elementwise.addGated(
+            into: y2.mutablePointer(), x.pointer, gate: m.pointer + 2 * d, rows: r, tokens: n, dim: d,
+            gateRowStride: 6 * d)
         let mv = m.doubles
         let want2 = (0..<(r * n * d)).map { i in yv[i] + mv[(i / (n * d)) * 6 * d + 2 * d + i % d] * xv[i] }
         assertClose(y2.scalars, want2, tol: 1e-6, "addGated strided")

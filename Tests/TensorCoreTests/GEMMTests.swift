@@ -266,7 +266,9 @@ final class GEMMTests: XCTestCase {
         values[40] = 0x1p-130  // subnormal
         var out = [UInt16](repeating: 0, count: values.count)
         values.withUnsafeBufferPointer { v in
-            out.withUnsafeMutableBufferPointer { BFloat16.encode(v.baseAddress!, count: v.count, into: $0.baseAddress!) }
+            out.withUnsafeMutableBufferPointer {
+                BFloat16.encode(v.baseAddress!, count: v.count, into: $0.baseAddress!)
+            }
         }
         for (v, o) in zip(values, out) {
             XCTAssertEqual(o, BFloat16.bits(v), "\(v)")

@@ -49,9 +49,10 @@ func assertClose(
         let err = abs(Double(got[i]) - want[i]) / max(abs(want[i]), rms, 1e-30)
         if !(err <= worst) { worst = err; worstIndex = i }  // NaN counts as worst
     }
-    XCTAssert(worst <= tol,
-              "\(message): relative error \(worst) at \(worstIndex) (got \(got[worstIndex]), want \(want[worstIndex]))",
-              file: file, line: line)
+    XCTAssert(
+        worst <= tol,
+        "\(message): relative error \(worst) at \(worstIndex) (got \(got[worstIndex]), want \(want[worstIndex]))",
+        file: file, line: line)
 }
 
 extension Tensor {

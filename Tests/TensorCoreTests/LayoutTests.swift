@@ -13,15 +13,22 @@ final class LayoutTests: XCTestCase {
             XCTAssertEqual(y.shape, perm.map { x.shape[$0] })
             let yv = y.scalars
             var ok = true
-            for a in 0..<2 { for b in 0..<3 { for c in 0..<5 { for d in 0..<7 {
-                let src = [a, b, c, d]
-                let dst = perm.map { src[$0] }
-                let yi = ((dst[0] * y.shape[1] + dst[1]) * y.shape[2] + dst[2]) * y.shape[3] + dst[3]
-                if yv[yi] != xv[((a * 3 + b) * 5 + c) * 7 + d] { ok = false }
-            } } } }
+            for a in 0..<2 {
+                for b in 0..<3 {
+                    for c in 0..<5 {
+                        for d in 0..<7 {
+                            let src = [a, b, c, d]
+                            let dst = perm.map { src[$0] }
+                            let yi = ((dst[0] * y.shape[1] + dst[1]) * y.shape[2] + dst[2]) * y.shape[3] + dst[3]
+                            if yv[yi] != xv[((a * 3 + b) * 5 + c) * 7 + d] { ok = false }
+                        }
+                    }
+                }
+            }
             XCTAssertTrue(ok, "permute \(perm)")
         }
-        XCTAssertEqual(Layout.permute(Tensor(shape: [3, 2], values: [1, 2, 3, 4, 5, 6]), [1, 0]).scalars, [1, 3, 5, 2, 4, 6])
+        XCTAssertEqual(
+            Layout.permute(Tensor(shape: [3, 2], values: [1, 2, 3, 4, 5, 6]), [1, 0]).scalars, [1, 3, 5, 2, 4, 6])
     }
 
     func testConcatSplit() {
@@ -66,7 +73,10 @@ final class LayoutTests: XCTestCase {
     }
 
     func testBFloat16() {
-        var values: [Float] = [0, -0.0, 1, -1, 1.5, 3.140625, 65504, Float(bitPattern: 0x0001_2345), .infinity, -.infinity, .greatestFiniteMagnitude]
+        var values: [Float] = [
+            0, -0.0, 1, -1, 1.5, 3.140625, 65504, Float(bitPattern: 0x0001_2345), .infinity, -.infinity,
+            .greatestFiniteMagnitude,
+        ]
         // Ties: 1 + 2^-8 is halfway between 1 and 1 + 2^-7 -> even (1); 1 + 3·2^-8 -> 1 + 2^-6.
         values += [1 + 1.0 / 256, 1 + 3.0 / 256, 1 + 1.0 / 256 + 1.0 / 65536]
         var rng = SeededRandom(seed: 43)

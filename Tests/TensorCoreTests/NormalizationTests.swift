@@ -27,11 +27,13 @@ final class NormalizationTests: XCTestCase {
         for (rows, dim) in [(1, 1), (3, 7), (5, 33), (9, 1152), (2, 2304)] {
             let x = rng.tensor([rows, dim], scale: 2, offset: 0.7)
             let w = rng.tensor([dim]), b = rng.tensor([dim])
-            assertClose(Norm.layerNorm(x, eps: 1e-6).scalars,
-                        layerNormReference(x.doubles, dim: dim, eps: 1e-6, weight: nil, bias: nil), "LN \(rows)x\(dim)")
-            assertClose(Norm.layerNorm(x, weight: w, bias: b, eps: 1e-5).scalars,
-                        layerNormReference(x.doubles, dim: dim, eps: 1e-5, weight: w.doubles, bias: b.doubles),
-                        "LN affine \(rows)x\(dim)")
+            assertClose(
+                Norm.layerNorm(x, eps: 1e-6).scalars,
+                layerNormReference(x.doubles, dim: dim, eps: 1e-6, weight: nil, bias: nil), "LN \(rows)x\(dim)")
+            assertClose(
+                Norm.layerNorm(x, weight: w, bias: b, eps: 1e-5).scalars,
+                layerNormReference(x.doubles, dim: dim, eps: 1e-5, weight: w.doubles, bias: b.doubles),
+                "LN affine \(rows)x\(dim)")
         }
         // eps matters for a near-constant row: 1e-6 vs 1e-5 must be distinguishable.
         let flat = Tensor(shape: [1, 4], values: [1, 1.001, 0.999, 1])
@@ -64,8 +66,9 @@ final class NormalizationTests: XCTestCase {
         // Strided conditioning (chunks of a (R, 6D) projection), one conditioning row per row.
         let m = rng.tensor([r, 6 * d])
         var y = Tensor(zeros: [r, n, d])
-        Norm.layerNormModulated(x.pointer, rows: r, tokens: n, dim: d, shift: m.pointer, scale: m.pointer + d,
-                                condRowStride: 6 * d, eps: 1e-6, into: y.mutablePointer())
+        Norm.layerNormModulated(
+            x.pointer, rows: r, tokens: n, dim: d, shift: m.pointer, scale: m.pointer + d,
+            condRowStride: 6 * d, eps: 1e-6, into: y.mutablePointer())
         let mv = m.doubles
         let want2 = (0..<ln.count).map { i -> Double in
             let row = i / (n * d), c = i % d
@@ -100,7 +103,9 @@ final class NormalizationTests: XCTestCase {
         for n in 0..<samples {
             for g in 0..<groups {
                 var vals: [Double] = []
-                for f in 0..<frames { for c in (g * cpg)..<((g + 1) * cpg) { for s in 0..<spatial { vals.append(x[idx(n, f, c, s)]) } } }
+                for f in 0..<frames {
+                    for c in (g * cpg)..<((g + 1) * cpg) { for s in 0..<spatial { vals.append(x[idx(n, f, c, s)]) } }
+                }
                 let mean = vals.reduce(0, +) / Double(vals.count)
                 let variance = vals.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(vals.count)
                 for f in 0..<frames {
@@ -125,8 +130,9 @@ final class NormalizationTests: XCTestCase {
             let wt = rng.tensor([c]), b = rng.tensor([c])
             for silu in [false, true] {
                 let got = Norm.groupNorm(x, groups: g, weight: wt, bias: b, eps: 1e-6, silu: silu)
-                let want = groupNormReference(x.doubles, samples: n, frames: 1, channels: c, spatial: h * w, groups: g,
-                                              eps: 1e-6, weight: wt.doubles, bias: b.doubles, silu: silu)
+                let want = groupNormReference(
+                    x.doubles, samples: n, frames: 1, channels: c, spatial: h * w, groups: g,
+                    eps: 1e-6, weight: wt.doubles, bias: b.doubles, silu: silu)
                 assertClose(got.scalars, want, "GroupNorm \(n)x\(c)x\(h)x\(w) g\(g) silu \(silu)")
             }
         }
@@ -137,8 +143,9 @@ final class NormalizationTests: XCTestCase {
         let (f, c, h, w, g) = (5, 8, 3, 7, 4)
         let x = rng.tensor([f, c, h, w], scale: 1.5, offset: -2)
         let wt = rng.tensor([c]), b = rng.tensor([c])
-        let want = groupNormReference(x.doubles, samples: 1, frames: f, channels: c, spatial: h * w, groups: g,
-                                      eps: 1e-5, weight: wt.doubles, bias: b.doubles, silu: true)
+        let want = groupNormReference(
+            x.doubles, samples: 1, frames: f, channels: c, spatial: h * w, groups: g,
+            eps: 1e-5, weight: wt.doubles, bias: b.doubles, silu: true)
         let got = Norm.groupNorm(x, groups: g, weight: wt, bias: b, eps: 1e-5, silu: true, spanningFrames: true)
         assertClose(got.scalars, want, "temporal GroupNorm")
         // Same through statistics + per-frame apply.
@@ -147,8 +154,9 @@ final class NormalizationTests: XCTestCase {
         var y = Tensor(zeros: x.shape)
         let yp = y.mutablePointer()
         for frame in 0..<f {
-            Norm.groupNormApply(x.pointer + frame * c * h * w, channels: c, spatial: h * w, statistics: stats,
-                                weight: wt.pointer, bias: b.pointer, silu: true, into: yp + frame * c * h * w)
+            Norm.groupNormApply(
+                x.pointer + frame * c * h * w, channels: c, spatial: h * w, statistics: stats,
+                weight: wt.pointer, bias: b.pointer, silu: true, into: yp + frame * c * h * w)
         }
         assertClose(y.scalars, want, "temporal GroupNorm, split")
         // Per-frame statistics differ: the reference must tell them apart.

@@ -1,0 +1,43 @@
+// Bookkeeping after every sampler step of a render: the resumable state, the time spent, progress,
+// the stop/cancel poll and the periodic checkpoint.
+
+import Foundation
+import Latte
+import TensorCore
+
+/// Measures the time between steps (across restarts it adds to RenderState.denoiseSeconds).
+struct StepClock {
+    private var last = Date()
+
+    mutating func lap() -> Double {
+        let now = Date()
+        defer { last = now }
+        return now.timeIntervalSince(last)
+    }
+}
+
+extension RenderState {
+    /// Records step `step` (0-based) of `total`; saves every `checkpointEvery` steps; throws
+    /// RenderError.stopped (after saving) or .cancelled when the observer asks.
+    mutating func record(
+        step: Int, of total: Int, mode: StepMode, latents: Tensor, cache: SkipCacheState?, clock: inout StepClock,
+        checkpointEvery: Int, observer: RenderObserver, progress: (Int) -> Void
+    ) throws {
+        if mode == .full { fullSteps += 1 } else { cachedSteps += 1 }
+        iteration = step + 1
+        self.latents = latents
+        cacheCounter = cache?.counter ?? 0
+        cachedStream = cache?.cachedStream
+        denoiseSeconds += clock.lap()
+        progress(step + 1)
+        switch observer.control() {
+        case .proceed:
+            if step + 1 < total && (step + 1) % checkpointEvery == 0 { try observer.save(self) }
+        case .stop:
+            try observer.save(self)
+            throw RenderError.stopped
+        case .cancel:
+            throw RenderError.cancelled
+        }
+    }
+}

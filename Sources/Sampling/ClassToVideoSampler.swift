@@ -1,0 +1,89 @@
+// The class-to-video sampling loop as sample.py runs it: DDPM or DDIM over the respaced schedule,
+// the model called with the original timestep, classifier-free guidance as forward_with_cfg does
+// it (the conditional and null labels as one doubled batch; guided eps, conditional variance), and
+// the caller's Skip-Cache state. Shared by the renderer and the conformance runner.
+//
+// Shapes: x (B, F, C, H, W); model output (B, F, 2C, H, W).
+
+import Diffusion
+import Latte
+import TensorCore
+
+public struct ClassToVideoSampler {
+    public let model: LatteTransformer
+    public let loop: DenoiseLoop
+    /// CFG scale; 1 disables guidance (a plain forward, with the labels for class models).
+    public let guidance: Float
+    /// Class labels per sample (class-conditional models), nil for unconditional ones.
+    public let labels: [Int]?
+
+    public init(model: LatteTransformer, method: SamplerMethod, steps: Int, guidance: Float, labels: [Int]?) throws {
+        guard labels == nil || model.config.isClassConditional else {
+            throw SamplingError.invalid("the model is unconditional; it takes no class")
+        }
+        guard labels != nil || !model.config.isClassConditional else {
+            throw SamplingError.invalid("the model is class-conditional; give a class")
+        }
+        guard guidance == 1 || labels != nil else {
+            throw SamplingError.invalid("guidance \(guidance) needs a class-conditional model; use guidance 1.0")
+        }
+        self.model = model
+        self.loop = DenoiseLoop(sampler: Sampler(method: method, diffusion: try RespacedDiffusion(steps: steps)))
+        self.guidance = guidance
+        self.labels = labels
+    }
+
+    /// The model output the sampler sees at `step` (guidance applied), updating the cache state.
+    public func modelOutput(_ x: Tensor, step: DenoiseStep, cache: inout SkipCacheState?) -> Tensor {
+        let b = x.shape[0]
+        guard guidance != 1, let labels, let null = model.config.nullClass else {
+            return model.forward(x, timesteps: Array(repeating: step.timestep, count: b), labels: labels, cache: &cache)
+        }
+        let out = model.forward(
+            ClassifierFreeGuidance.doubled(x), timesteps: Array(repeating: step.timestep, count: 2 * b),
+            labels: labels + Array(repeating: null, count: b), cache: &cache)
+        return ClassifierFreeGuidance.conditionalHalf(
+            ClassifierFreeGuidance.combine(out, scale: guidance, guidedChannels: model.config.inChannels))
+    }
+
+    /// What one iteration did: its mode, the model output the sampler saw, the update, and the
+    /// Skip-Cache state after it.
+    public struct Iteration {
+        public let step: DenoiseStep
+        public let mode: StepMode
+        public let modelOutput: Tensor
+        public let result: SamplerStepResult
+        public let cache: SkipCacheState?
+    }
+
+    /// Runs iterations `start…` from x with the Skip-Cache state `cache` (nil: off). `noise` gives
+    /// a DDPM step's noise (unused by DDIM); `observe` sees every iteration and may throw to stop.
+    public func run(
+        from x: Tensor, startIteration start: Int = 0, cache: SkipCacheState?, noise: (DenoiseStep) throws -> Tensor,
+        observe: (Iteration) throws -> Void
+    ) throws -> Tensor {
+        var state = cache
+        var mode = StepMode.full
+        return try loop.run(
+            from: x, startIteration: start,
+            model: { x, step in
+                mode = state?.mode(at: step.timestep) ?? .full
+                return modelOutput(x, step: step, cache: &state)
+            },
+            noise: noise,
+            observe: { step, out, result in
+                try observe(Iteration(step: step, mode: mode, modelOutput: out, result: result, cache: state))
+            })
+    }
+}
+
+/// Errors in sampling parameters.
+public enum SamplingError: Error, CustomStringConvertible {
+    case invalid(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let m): return m
+        }
+    }
+}
