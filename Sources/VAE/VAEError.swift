@@ -1,17 +1,15 @@
-// Errors of the VAE module: configuration, weight loading and input problems, each naming the
-// file or tensor involved and carrying a hint.
+// Errors of the VAE module: configuration and weight-loading problems, each naming the file or
+// tensor involved and carrying a hint. (Input shapes are preconditions.)
 
 import Checkpoints
 
-/// Everything that can go wrong loading or running a VAE decoder.
+/// What can go wrong loading a VAE decoder.
 public enum VAEError: Error, CustomStringConvertible {
     /// config.json is unreadable, malformed or describes something this decoder does not implement.
     case config(path: String, reason: String, hint: String)
     /// The weights could not be read, or do not match the configuration (missing, mis-shaped or
     /// unused tensors; names are the file's own).
     case weights(CheckpointError, naming: VAEKeyNaming?)
-    /// The input latents do not fit the model.
-    case input(String)
 
     public var description: String {
         switch self {
@@ -19,7 +17,6 @@ public enum VAEError: Error, CustomStringConvertible {
         case .weights(let e, let naming):
             guard let naming else { return "\(e)" }
             return "\(e) (tensor names read as the \(naming.rawValue) convention)"
-        case .input(let m): return "input: \(m)"
         }
     }
 }
