@@ -1,0 +1,115 @@
+"""Procedural training clips for the demo model: one shape (circle, square, triangle or diamond) on a
+flat, slightly graded background, moving in one of the CLASSES ways over FRAMES frames of SIZE x SIZE
+pixels. Colours, sizes, positions, speeds and backgrounds vary; everything follows from one
+numpy Generator, so a seed gives the same clips on every machine.
+
+Clips are float32 (N, F, 3, H, W) in [-1, 1] (the VAE's pixel range), labels int64 (N,).
+"""
+
+import numpy as np
+
+FRAMES = 16
+SIZE = 64
+CLASSES = ["left", "right", "up", "down", "grow", "shrink", "bounce"]
+SHAPES = ["circle", "square", "triangle", "diamond"]
+
+
+def _hsv_to_rgb(h, s, v):
+    i = int(h * 6) % 6
+    f = h * 6 - int(h * 6)
+    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
+    return np.array([(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i], dtype=np.float64)
+
+
+def _colours(rng):
+    """A background (muted, any brightness) and a saturated shape colour that stands out from it."""
+    while True:
+        bg = _hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.5), rng.uniform(0.1, 0.9))
+        fg = _hsv_to_rgb(rng.random(), rng.uniform(0.6, 1.0), rng.uniform(0.6, 1.0))
+        if np.linalg.norm(fg - bg) > 0.55:
+            return bg, fg
+
+
+def _coverage(shape, xx, yy, cx, cy, r):
+    """Anti-aliased coverage (0..1) of a shape of 'radius' r centred at (cx, cy)."""
+    dx, dy = xx - cx, yy - cy
+    if shape == "circle":
+        d = np.sqrt(dx * dx + dy * dy) - r
+    elif shape == "square":
+        d = np.maximum(np.abs(dx), np.abs(dy)) - 0.85 * r
+    elif shape == "diamond":
+        d = (np.abs(dx) + np.abs(dy) - 1.2 * r) / np.sqrt(2.0)
+    else:  # upward equilateral triangle with circumradius 1.2 r
+        rr = 1.2 * r
+        ds = []
+        for a in (90.0, 210.0, 330.0):  # outward normals of the three edges (y grows downwards)
+            th = np.deg2rad(a + 180.0)
+            nx, ny = np.cos(th), -np.sin(th)
+            ds.append(dx * nx + dy * ny - rr / 2)
+        d = np.maximum(np.maximum(ds[0], ds[1]), ds[2])
+    return np.clip(0.5 - d, 0.0, 1.0)
+
+
+def _trajectory(label, rng):
+    """Per-frame centre (x, y) and radius for a class."""
+    t = np.linspace(0.0, 1.0, FRAMES)
+    name = CLASSES[label]
+    if name in ("left", "right", "up", "down"):
+        r = rng.uniform(6.0, 10.0)
+        travel = rng.uniform(26.0, 64.0 - 2 * r - 6)
+        start = rng.uniform(r + 3, SIZE - r - 3 - travel)
+        along = start + travel * t
+        if name in ("left", "up"):
+            along = along[::-1]
+        across = np.full(FRAMES, rng.uniform(r + 3, SIZE - r - 3))
+        xs, ys = (along, across) if name in ("left", "right") else (across, along)
+        return xs, ys, np.full(FRAMES, r)
+    if name in ("grow", "shrink"):
+        r0, r1 = rng.uniform(3.0, 5.0), rng.uniform(14.0, 19.0)
+        rs = r0 + (r1 - r0) * t
+        if name == "shrink":
+            rs = rs[::-1]
+        m = r1 * 1.2 + 2
+        cx, cy = rng.uniform(m, SIZE - m), rng.uniform(m, SIZE - m)
+        return np.full(FRAMES, cx), np.full(FRAMES, cy), rs
+    # bounce: falls onto a floor and bounces, 1.5 to 2.5 bounces per clip
+    r = rng.uniform(6.0, 9.0)
+    floor = rng.uniform(SIZE - r - 8, SIZE - r - 2)
+    height = rng.uniform(22.0, floor - r - 4)
+    bounces = rng.uniform(1.5, 2.5)
+    phase = rng.uniform(0.0, 0.5)
+    ys = floor - height * np.abs(np.cos(np.pi * (bounces * t + phase)))
+    cx = rng.uniform(r + 3, SIZE - r - 3)
+    return np.full(FRAMES, cx), ys, np.full(FRAMES, r)
+
+
+def make_clip(label, rng):
+    """One clip (F, 3, H, W) in [-1, 1]."""
+    bg, fg = _colours(rng)
+    shape = SHAPES[rng.integers(len(SHAPES))]
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64) + 0.5
+    angle = rng.uniform(0, 2 * np.pi)
+    grad = rng.uniform(0.0, 0.08) * ((xx - SIZE / 2) * np.cos(angle) + (yy - SIZE / 2) * np.sin(angle)) / (SIZE / 2)
+    background = np.clip(bg[:, None, None] + grad[None], 0.0, 1.0)
+    xs, ys, rs = _trajectory(label, rng)
+    frames = np.empty((FRAMES, 3, SIZE, SIZE), dtype=np.float32)
+    for f in range(FRAMES):
+        a = _coverage(shape, xx, yy, xs[f], ys[f], rs[f])[None]
+        frames[f] = (background * (1 - a) + fg[:, None, None] * a) * 2 - 1
+    return frames
+
+
+def make_dataset(n, seed):
+    """n clips with balanced labels (label i % len(CLASSES), shuffled) from one seed."""
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % len(CLASSES)).astype(np.int64)
+    clips = np.empty((n, FRAMES, 3, SIZE, SIZE), dtype=np.float32)
+    for i, y in enumerate(labels):
+        clips[i] = make_clip(int(y), rng)
+    return clips, labels
+
+
+def to_uint8(frames):
+    """(..., 3, H, W) in [-1, 1] -> (..., H, W, 3) uint8 (round half up, as skipdit does)."""
+    u = np.floor(np.clip((frames * 0.5 + 0.5) * 255 + 0.5, 0, 255)).astype(np.uint8)
+    return np.moveaxis(u, -3, -1)
