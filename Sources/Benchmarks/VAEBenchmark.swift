@@ -30,9 +30,12 @@ public struct VAEBenchmark {
     /// FLOPs of decoding one frame with the temporal decoder (spec vae-temporal-decoder.md §11):
     /// the spatial network plus two (3,1,1) temporal convs per resnet and time_conv_out.
     public static func temporalFlops(config: TemporalDecoderConfig, latentHeight h: Int, latentWidth w: Int) -> Double {
-        func conv(_ ci: Int, _ co: Int, _ k: Int, _ pixels: Int) -> Double { 2 * Double(ci * co * k * k) * Double(pixels) }
+        func conv(_ ci: Int, _ co: Int, _ k: Int, _ pixels: Int) -> Double {
+            2 * Double(ci * co * k * k) * Double(pixels)
+        }
         func resnet(_ ci: Int, _ co: Int, _ pixels: Int) -> Double {
-            conv(ci, co, 3, pixels) + conv(co, co, 3, pixels) + (ci != co ? conv(ci, co, 1, pixels) : 0) + 2 * conv(co, co * 3, 1, pixels)
+            conv(ci, co, 3, pixels) + conv(co, co, 3, pixels) + (ci != co ? conv(ci, co, 1, pixels) : 0) + 2
+                * conv(co, co * 3, 1, pixels)
         }
         let rev = Array(config.blockOutChannels.reversed()), top = rev[0], lpb = config.layersPerBlock
         var total = conv(config.latentChannels, top, 3, h * w) + resnet(top, top, h * w)
@@ -55,7 +58,9 @@ public struct VAEBenchmark {
     /// FLOPs (2 per multiply-add, as torch.utils.flop_counter counts) of decoding one frame from an
     /// h x w latent: convolutions, attention projections and the attention's two products.
     public static func flops(config: AutoencoderKLConfig, latentHeight h: Int, latentWidth w: Int) -> Double {
-        func conv(_ ci: Int, _ co: Int, _ k: Int, _ pixels: Int) -> Double { 2 * Double(ci * co * k * k) * Double(pixels) }
+        func conv(_ ci: Int, _ co: Int, _ k: Int, _ pixels: Int) -> Double {
+            2 * Double(ci * co * k * k) * Double(pixels)
+        }
         let rev = Array(config.blockOutChannels.reversed()), lat = config.latentChannels, top = rev[0]
         var total = config.usePostQuantConv ? conv(lat, lat, 1, h * w) : 0
         total += conv(lat, top, 3, h * w) + 4 * conv(top, top, 3, h * w)
@@ -123,11 +128,13 @@ public struct VAEBenchmark {
                 var notes = info?.notes ?? []
                 notes.append(
                     String(
-                        format: "%@ %@ %dx%d, %d frame(s) per run: peak RSS above the loaded decoder %.0f MiB (RSS before %.0f MiB)",
+                        format:
+                            "%@ %@ %dx%d, %d frame(s) per run: peak RSS above the loaded decoder %.0f MiB (RSS before %.0f MiB)",
                         engine.backend.rawValue, engine.precision.rawValue, size, size, frames,
                         Double(peaks[i]) / 1_048_576, Double(baselines[i]) / 1_048_576))
                 let r = BenchmarkResult(
-                    name: (temporal ? "vae-temporal" : "vae") + (frames > 1 ? "-clip" : ""), backend: engine.backend.rawValue, precision: engine.precision.rawValue,
+                    name: (temporal ? "vae-temporal" : "vae") + (frames > 1 ? "-clip" : ""),
+                    backend: engine.backend.rawValue, precision: engine.precision.rawValue,
                     shape: "\(size)x\(size)" + (frames > 1 ? " x\(frames)" : ""), timing: perFrame, flops: flops,
                     threads: info?.threads ?? Parallel.threadCount, library: info?.library, notes: notes)
                 results.append(r)

@@ -31,7 +31,8 @@ struct VAERunner: CaseRunner {
                 config = try AutoencoderKLConfig.load(configURL)
             } else {
                 // No config in the variant (an LDM file): the manifest's config describes the architecture.
-                config = try JSONDecoder().decode(AutoencoderKLConfig.self, from: jsonData(fixtures.manifest["config"].value))
+                config = try JSONDecoder().decode(
+                    AutoencoderKLConfig.self, from: jsonData(fixtures.manifest["config"].value))
             }
         } catch let e as ConformanceError { throw e } catch { throw .model("\(variant.path): \(error)") }
         let decoder: VAEDecoder
@@ -46,7 +47,8 @@ struct VAERunner: CaseRunner {
         let inputs = try c["inputs"], outputs = try c["outputs"]
         let latents = try fixtures.tensor(inputs["latents"])
         let z = try fixtures.tensor(inputs["z"])
-        checks.append(tolerances.float("latents -> z", decoder.latentsToZ(latents), try fixtures.array(inputs["z"]).floats()))
+        checks.append(
+            tolerances.float("latents -> z", decoder.latentsToZ(latents), try fixtures.array(inputs["z"]).floats()))
 
         var list: IntermediateList?
         if tolerances.checksIntermediates, let node = c.optional("intermediates") {
@@ -74,7 +76,9 @@ struct VAETemporalRunner: CaseRunner {
     static let kinds: Set<String> = ["single", "chunked", "t2v"]
 
     func run(case c: ManifestNode, kind: String) throws(ConformanceError) -> [Check] {
-        guard Self.kinds.contains(kind) else { throw .unsupportedCase(name: (try? c["name"].string) ?? c.path, kind: kind) }
+        guard Self.kinds.contains(kind) else {
+            throw .unsupportedCase(name: (try? c["name"].string) ?? c.path, kind: kind)
+        }
         let tolerances = try VAETolerances(fixtures.manifest, precision: options.precision)
         let engine = try options.engine()
         let model = try fixtures.manifest["model"]
@@ -91,7 +95,8 @@ struct VAETemporalRunner: CaseRunner {
         let inputs = try c["inputs"], outputs = try c["outputs"]
         let latents = try fixtures.tensor(inputs["latents"])
         let z = try fixtures.tensor(inputs["z"])
-        checks.append(tolerances.float("latents -> z", decoder.latentsToZ(latents), try fixtures.array(inputs["z"]).floats()))
+        checks.append(
+            tolerances.float("latents -> z", decoder.latentsToZ(latents), try fixtures.array(inputs["z"]).floats()))
 
         // The decode calls: ours for the case's chunk size (null: one call) against the manifest's.
         let frames = z.shape[0]
@@ -106,7 +111,8 @@ struct VAETemporalRunner: CaseRunner {
         let chunkSize = try c.optional("chunk_size")?.int ?? frames
         let plan = TemporalVAEDecoder.chunks(frames: frames, chunkSize: chunkSize)
         let mismatches = zip(plan, calls).filter { $0 != $1 }.count + abs(plan.count - calls.count)
-        checks.append(Check(label: "decode calls for chunk size \(chunkSize)", maxError: Double(mismatches), tolerance: 0))
+        checks.append(
+            Check(label: "decode calls for chunk size \(chunkSize)", maxError: Double(mismatches), tolerance: 0))
 
         var list: IntermediateList?
         if tolerances.checksIntermediates, let node = c.optional("intermediates") {
@@ -124,7 +130,8 @@ struct VAETemporalRunner: CaseRunner {
                 order.append(f)
             }
         }
-        checks.append(Check(label: "frames delivered in order", maxError: order == Array(0..<frames) ? 0 : 1, tolerance: 0))
+        checks.append(
+            Check(label: "frames delivered in order", maxError: order == Array(0..<frames) ? 0 : 1, tolerance: 0))
         checks.append(tolerances.float("decoded", decoded, try fixtures.array(outputs["decoded"]).floats()))
         checks += try uint8Checks(decoded, outputs: outputs, fixtures: fixtures, tolerances: tolerances)
         checks += try observed.checks(tolerances: tolerances, fixtures: fixtures)
@@ -197,7 +204,8 @@ struct VAETolerances {
     func float(_ label: String, _ got: Tensor, _ expected: [Float], intermediate: Bool = false) -> Check {
         let (a, r) = intermediate ? (intermediateAtol, intermediateRtol) : (atol, rtol)
         guard got.count == expected.count else {
-            return Check(label: "\(label): \(got.count) values, expected \(expected.count)", maxError: .infinity, tolerance: a)
+            return Check(
+                label: "\(label): \(got.count) values, expected \(expected.count)", maxError: .infinity, tolerance: a)
         }
         var worst = (ratio: -1.0, error: 0.0, bound: a)
         got.withUnsafeBufferPointer { g in
@@ -232,10 +240,13 @@ func uint8Checks(
             maxDiff = max(maxDiff, d)
             if d != 0 { differing += 1 }
         }
-        checks.append(Check(label: "\(key) max level difference", maxError: Double(maxDiff), tolerance: tolerances.uint8MaxDiff))
+        checks.append(
+            Check(label: "\(key) max level difference", maxError: Double(maxDiff), tolerance: tolerances.uint8MaxDiff))
         if let fraction = tolerances.uint8Fraction {
             checks.append(
-                Check(label: "\(key) fraction differing", maxError: Double(differing) / Double(max(want.count, 1)), tolerance: fraction))
+                Check(
+                    label: "\(key) fraction differing", maxError: Double(differing) / Double(max(want.count, 1)),
+                    tolerance: fraction))
         }
     }
     return checks
@@ -286,7 +297,8 @@ final class ObservedModules {
             }
             let values = (0..<n).flatMap { got[$0]?.scalars ?? [] }
             let expected = try fixtures.array(e.node).floats()
-            checks.append(tolerances.float(e.module, Tensor(shape: [values.count], values: values), expected, intermediate: true))
+            checks.append(
+                tolerances.float(e.module, Tensor(shape: [values.count], values: values), expected, intermediate: true))
         }
         return checks
     }

@@ -85,11 +85,15 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
             throw fail("block_out_channels \(blockOutChannels) must be non-empty and positive", "fix config.json")
         }
         guard layersPerBlock >= 1 else { throw fail("layers_per_block \(layersPerBlock) < 1", "fix config.json") }
-        guard latentChannels > 0, outChannels > 0 else { throw fail("channel counts must be positive", "fix config.json") }
+        guard latentChannels > 0, outChannels > 0 else {
+            throw fail("channel counts must be positive", "fix config.json")
+        }
         guard normNumGroups > 0, blockOutChannels.allSatisfy({ $0 % normNumGroups == 0 }) else {
             throw fail("norm_num_groups \(normNumGroups) does not divide \(blockOutChannels)", "fix config.json")
         }
-        guard actFn == "silu" else { throw fail("act_fn '\(actFn)' is not supported", "only silu VAEs are implemented") }
+        guard actFn == "silu" else {
+            throw fail("act_fn '\(actFn)' is not supported", "only silu VAEs are implemented")
+        }
         guard upBlockTypes.count == blockOutChannels.count, upBlockTypes.allSatisfy({ $0 == "UpDecoderBlock2D" }) else {
             throw fail(
                 "up_block_types \(upBlockTypes) must be \(blockOutChannels.count) x UpDecoderBlock2D",
@@ -108,8 +112,9 @@ public struct AutoencoderKLConfig: Codable, Sendable, Equatable {
 func decodeConfigJSON<T: Decodable>(_ url: URL) throws(VAEError) -> T {
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
-        throw .config(path: url.path, reason: "cannot read (\(error.localizedDescription))",
-                      hint: "a diffusers VAE folder has a config.json next to its weights")
+        throw .config(
+            path: url.path, reason: "cannot read (\(error.localizedDescription))",
+            hint: "a diffusers VAE folder has a config.json next to its weights")
     }
     do { return try JSONDecoder().decode(T.self, from: data) } catch {
         throw .config(path: url.path, reason: "not a valid VAE config (\(error))", hint: "check the JSON")

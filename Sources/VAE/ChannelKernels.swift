@@ -27,7 +27,8 @@ enum ChannelKernels {
         let rsh = UnsafeRawPointer(shift), rd = UnsafeMutableRawPointer(dst)
         while i + 8 <= count {
             let o = i * 4
-            var v = (rs.loadUnaligned(fromByteOffset: o, as: V.self) - rm.loadUnaligned(fromByteOffset: o, as: V.self))
+            var v =
+                (rs.loadUnaligned(fromByteOffset: o, as: V.self) - rm.loadUnaligned(fromByteOffset: o, as: V.self))
                 * rsc.loadUnaligned(fromByteOffset: o, as: V.self) + rsh.loadUnaligned(fromByteOffset: o, as: V.self)
             if applySiLU { v = silu(v) }
             rd.storeBytes(of: v, toByteOffset: o, as: V.self)
@@ -46,7 +47,9 @@ enum ChannelKernels {
         var i = 0
         let rs = UnsafeRawPointer(src), ra = UnsafeMutableRawPointer(acc)
         while i + 8 <= count {
-            let v = ra.loadUnaligned(fromByteOffset: i * 4, as: V.self) + rs.loadUnaligned(fromByteOffset: i * 4, as: V.self)
+            let v =
+                ra.loadUnaligned(fromByteOffset: i * 4, as: V.self)
+                + rs.loadUnaligned(fromByteOffset: i * 4, as: V.self)
             ra.storeBytes(of: v, toByteOffset: i * 4, as: V.self)
             i += 8
         }
@@ -64,8 +67,11 @@ enum ChannelKernels {
         var i = 0
         let rs = UnsafeRawPointer(src), rm = UnsafeRawPointer(mean), ra = UnsafeMutableRawPointer(acc)
         while i + 8 <= count {
-            let d = rs.loadUnaligned(fromByteOffset: i * 4, as: V.self) - rm.loadUnaligned(fromByteOffset: i * 4, as: V.self)
-            ra.storeBytes(of: ra.loadUnaligned(fromByteOffset: i * 4, as: V.self) + d * d, toByteOffset: i * 4, as: V.self)
+            let d =
+                rs.loadUnaligned(fromByteOffset: i * 4, as: V.self)
+                - rm.loadUnaligned(fromByteOffset: i * 4, as: V.self)
+            ra.storeBytes(
+                of: ra.loadUnaligned(fromByteOffset: i * 4, as: V.self) + d * d, toByteOffset: i * 4, as: V.self)
             i += 8
         }
         while i < count {

@@ -46,7 +46,9 @@ final class Conv2D {
     }
 
     /// One (C_out, C_in) GEMM weight per kernel tap.
-    private static func prepareTaps(_ weight: Tensor, engine: GEMMEngine) -> [(dy: Int, dx: Int, weight: PreparedWeight)] {
+    private static func prepareTaps(_ weight: Tensor, engine: GEMMEngine) -> [(
+        dy: Int, dx: Int, weight: PreparedWeight
+    )] {
         let (co, ci, k) = (weight.shape[0], weight.shape[1], weight.shape[2])
         var taps: [(Int, Int, PreparedWeight)] = []
         let w = weight.pointer

@@ -15,7 +15,9 @@ final class BufferPool: @unchecked Sendable {
         init(capacity: Int) {
             var raw: UnsafeMutableRawPointer?
             let bytes = (max(capacity, 16) * MemoryLayout<Float>.stride + 63) & ~63
-            guard posix_memalign(&raw, 64, bytes) == 0, let raw else { fatalError("out of memory allocating \(bytes) bytes") }
+            guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+                fatalError("out of memory allocating \(bytes) bytes")
+            }
             pointer = raw.bindMemory(to: Float.self, capacity: max(capacity, 16))
             self.capacity = capacity
         }

@@ -40,7 +40,9 @@ public enum FrameConversion {
         precondition(frame.rank == 3 && frame.shape[0] == 3, "a frame must be (3, H, W), got \(frame.shape)")
         var out = [UInt8](repeating: 0, count: frame.count)
         frame.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in convert(src, plane: frame.shape[1] * frame.shape[2], rounding: rounding, into: dst) }
+            out.withUnsafeMutableBufferPointer { dst in
+                convert(src, plane: frame.shape[1] * frame.shape[2], rounding: rounding, into: dst)
+            }
         }
         return out
     }
@@ -54,7 +56,8 @@ public enum FrameConversion {
             out.withUnsafeMutableBufferPointer { dst in
                 for f in 0..<frames.shape[0] {
                     convert(
-                        UnsafeBufferPointer(rebasing: src[f * 3 * plane..<(f + 1) * 3 * plane]), plane: plane, rounding: rounding,
+                        UnsafeBufferPointer(rebasing: src[f * 3 * plane..<(f + 1) * 3 * plane]), plane: plane,
+                        rounding: rounding,
                         into: UnsafeMutableBufferPointer(rebasing: dst[f * 3 * plane..<(f + 1) * 3 * plane]))
                 }
             }
@@ -64,7 +67,8 @@ public enum FrameConversion {
 
     /// Three channel planes of `plane` values -> interleaved RGB bytes.
     private static func convert(
-        _ src: UnsafeBufferPointer<Float>, plane: Int, rounding: FrameRounding, into dst: UnsafeMutableBufferPointer<UInt8>
+        _ src: UnsafeBufferPointer<Float>, plane: Int, rounding: FrameRounding,
+        into dst: UnsafeMutableBufferPointer<UInt8>
     ) {
         for p in 0..<plane {
             for ch in 0..<3 {

@@ -15,7 +15,9 @@ struct GroupNorm {
     var channels: Int { gamma.count }
 
     init(groups: Int, epsilon: Float, gamma: Tensor, beta: Tensor) {
-        precondition(gamma.count == beta.count && gamma.count % groups == 0, "GroupNorm: \(gamma.count) channels, \(groups) groups")
+        precondition(
+            gamma.count == beta.count && gamma.count % groups == 0,
+            "GroupNorm: \(gamma.count) channels, \(groups) groups")
         self.groups = groups
         self.epsilon = epsilon
         self.gamma = gamma.scalars
@@ -31,7 +33,8 @@ struct GroupNorm {
     }
 
     func coefficients(over maps: [FeatureMap]) -> Coefficients {
-        precondition(!maps.isEmpty && maps.allSatisfy { $0.channels == channels }, "GroupNorm over \(channels) channels")
+        precondition(
+            !maps.isEmpty && maps.allSatisfy { $0.channels == channels }, "GroupNorm over \(channels) channels")
         let c = channels, cg = c / groups
         let pixels = Double(maps.reduce(0) { $0 + $1.height * $1.width })
         let n = pixels * Double(cg)
@@ -44,7 +47,9 @@ struct GroupNorm {
         let mean = Tensor(shape: [c], values: (0..<c).map { Float(groupMean[$0 / cg]) })
         let squares = withExtendedLifetime(mean) {
             Self.channelReduce(maps) { row, acc, w in
-                for x in 0..<w { ChannelKernels.addSquaredDeviation(row + x * c, mean: mean.pointer, into: acc, count: c) }
+                for x in 0..<w {
+                    ChannelKernels.addSquaredDeviation(row + x * c, mean: mean.pointer, into: acc, count: c)
+                }
             }
         }
         var groupVar = [Double](repeating: 0, count: groups)
@@ -55,7 +60,8 @@ struct GroupNorm {
             scale[ch] = Float(Double(gamma[ch]) * rstd)
             shift[ch] = beta[ch]
         }
-        return Coefficients(mean: mean, scale: Tensor(shape: [c], values: scale), shift: Tensor(shape: [c], values: shift))
+        return Coefficients(
+            mean: mean, scale: Tensor(shape: [c], values: scale), shift: Tensor(shape: [c], values: shift))
     }
 
     /// dst = f(GroupNorm(src)) with statistics of `src` alone (dst may be src).
@@ -65,7 +71,8 @@ struct GroupNorm {
 
     /// dst = f((src − mean) · scale + shift) on the interior (dst may be src); the border stays zero.
     static func apply(_ k: Coefficients, _ src: FeatureMap, into dst: FeatureMap, silu: Bool) {
-        precondition(src.height == dst.height && src.width == dst.width && src.channels == dst.channels, "GroupNorm shapes")
+        precondition(
+            src.height == dst.height && src.width == dst.width && src.channels == dst.channels, "GroupNorm shapes")
         let c = src.channels, w = src.width
         withExtendedLifetime(k) {
             let mp = k.mean.pointer, sp = k.scale.pointer, bp = k.shift.pointer

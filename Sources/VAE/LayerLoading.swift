@@ -18,7 +18,8 @@ extension ParameterReader {
 
     func upsampler(_ name: String, channels c: Int, engine: GEMMEngine) throws(VAEError) -> UpsampleConv {
         UpsampleConv(
-            weight: try tensor(name + ".conv.weight", shape: [c, c, 3, 3]), bias: try tensor(name + ".conv.bias", shape: [c]),
+            weight: try tensor(name + ".conv.weight", shape: [c, c, 3, 3]),
+            bias: try tensor(name + ".conv.bias", shape: [c]),
             engine: engine)
     }
 
@@ -39,10 +40,14 @@ extension ParameterReader {
         _ name: String, channels c: Int, groups: Int, epsilon: Float, engine: GEMMEngine
     ) throws(VAEError) -> SpatialAttention {
         func linear(_ n: String) throws(VAEError) -> (Tensor, Tensor) {
-            (try tensor(name + "." + n + ".weight", shape: [c, c], linear: true), try tensor(name + "." + n + ".bias", shape: [c]))
+            (
+                try tensor(name + "." + n + ".weight", shape: [c, c], linear: true),
+                try tensor(name + "." + n + ".bias", shape: [c])
+            )
         }
         return SpatialAttention(
             norm: try groupNorm(name + ".group_norm", channels: c, groups: groups, epsilon: epsilon),
-            q: try linear("to_q"), k: try linear("to_k"), v: try linear("to_v"), out: try linear("to_out.0"), engine: engine)
+            q: try linear("to_q"), k: try linear("to_k"), v: try linear("to_v"), out: try linear("to_out.0"),
+            engine: engine)
     }
 }

@@ -14,7 +14,8 @@ final class ResnetBlock2D {
 
     init(norm1: GroupNorm, conv1: Conv2D, norm2: GroupNorm, conv2: Conv2D, shortcut: Conv2D?) {
         precondition(conv1.inChannels == norm1.channels && conv2.inChannels == norm2.channels, "resnet widths")
-        precondition(shortcut != nil || conv1.inChannels == conv2.outChannels, "resnet needs a shortcut to change width")
+        precondition(
+            shortcut != nil || conv1.inChannels == conv2.outChannels, "resnet needs a shortcut to change width")
         self.norm1 = norm1
         self.conv1 = conv1
         self.norm2 = norm2

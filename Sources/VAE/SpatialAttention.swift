@@ -22,7 +22,9 @@ final class SpatialAttention {
         engine: GEMMEngine
     ) {
         let c = norm.channels
-        for (w, b) in [q, k, v, out] { precondition(w.shape == [c, c] && b.shape == [c], "attention weight \(w.shape)") }
+        for (w, b) in [q, k, v, out] {
+            precondition(w.shape == [c, c] && b.shape == [c], "attention weight \(w.shape)")
+        }
         channels = c
         self.norm = norm
         self.engine = engine

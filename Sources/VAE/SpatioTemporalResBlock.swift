@@ -33,7 +33,10 @@ final class SpatioTemporalResBlock {
     /// sigmoid(mix_factor): the weight of the temporal branch.
     let sigma: Float
 
-    init(spatial: ResnetBlock2D, norm1: GroupNorm, conv1: TemporalConv, norm2: GroupNorm, conv2: TemporalConv, sigma: Float) {
+    init(
+        spatial: ResnetBlock2D, norm1: GroupNorm, conv1: TemporalConv, norm2: GroupNorm, conv2: TemporalConv,
+        sigma: Float
+    ) {
         self.spatial = spatial
         self.norm1 = norm1
         self.conv1 = conv1
@@ -73,7 +76,8 @@ final class SpatioTemporalResBlock {
                 s[f].add(delta)
                 observe("time_mixer", f, s[f])
             } else {
-                conv2.apply(previous: window[f - 1], current: current, next: window[f + 1], into: s[f], accumulate: true)
+                conv2.apply(
+                    previous: window[f - 1], current: current, next: window[f + 1], into: s[f], accumulate: true)
             }
         }
         return s

@@ -16,7 +16,8 @@ final class TemporalConv {
 
     /// weight: [C_out, C_in, 3, 1, 1]; bias: [C_out]; `scale` multiplies both (folds a mixing factor in).
     init(weight: Tensor, bias: Tensor, scale: Float = 1, engine: GEMMEngine) {
-        precondition(weight.rank == 5 && Array(weight.shape[2...]) == [3, 1, 1], "temporal conv weight \(weight.shape)")
+        precondition(
+            weight.rank == 5 && Array(weight.shape[2...]) == [3, 1, 1], "temporal conv weight \(weight.shape)")
         let (co, ci) = (weight.shape[0], weight.shape[1])
         precondition(bias.shape == [co], "temporal conv bias \(bias.shape)")
         inChannels = ci

@@ -68,7 +68,9 @@ public struct TemporalDecoderConfig: Codable, Sendable, Equatable {
         }
         guard layersPerBlock >= 1 else { throw fail("layers_per_block \(layersPerBlock) < 1") }
         guard latentChannels > 0, outChannels > 0 else { throw fail("channel counts must be positive") }
-        guard scalingFactor.isFinite, scalingFactor != 0 else { throw fail("scaling_factor \(scalingFactor) is not usable") }
+        guard scalingFactor.isFinite, scalingFactor != 0 else {
+            throw fail("scaling_factor \(scalingFactor) is not usable")
+        }
     }
 
     /// Output pixels per latent pixel along each axis: 2^(levels − 1).

@@ -48,10 +48,13 @@ public final class TemporalVAEDecoder {
     }
 
     /// A decoder with random (seeded) weights of the configuration's sizes, for benchmarks.
-    public static func random(config: TemporalDecoderConfig, engine: GEMMEngine, seed: UInt64 = 0) throws(VAEError) -> TemporalVAEDecoder {
+    public static func random(config: TemporalDecoderConfig, engine: GEMMEngine, seed: UInt64 = 0) throws(VAEError)
+        -> TemporalVAEDecoder
+    {
         try config.validate()
         return try TemporalVAEDecoder(
-            config: config, reader: ParameterReader(randomWithSeed: seed, levels: config.blockOutChannels.count), engine: engine)
+            config: config, reader: ParameterReader(randomWithSeed: seed, levels: config.blockOutChannels.count),
+            engine: engine)
     }
 
     private init(config: TemporalDecoderConfig, reader: ParameterReader, engine: GEMMEngine) throws(VAEError) {
@@ -69,7 +72,8 @@ public final class TemporalVAEDecoder {
             let mix = try reader.tensor(name + ".time_mixer.mix_factor", shape: [1]).scalars[0]
             let sigma = Float(1 / (1 + Foundation.exp(-Double(mix))))
             return SpatioTemporalResBlock(
-                spatial: try reader.resnet(name + ".spatial_res_block", in: ci, out: co, groups: groups, epsilon: eps, engine: engine),
+                spatial: try reader.resnet(
+                    name + ".spatial_res_block", in: ci, out: co, groups: groups, epsilon: eps, engine: engine),
                 norm1: try reader.groupNorm(t + ".norm1", channels: co, groups: groups, epsilon: teps),
                 conv1: try tconv(".conv1", scale: 1),
                 norm2: try reader.groupNorm(t + ".norm2", channels: co, groups: groups, epsilon: teps),
@@ -78,9 +82,12 @@ public final class TemporalVAEDecoder {
         let reversed = Array(channels.reversed()), top = reversed[0]
         convIn = try reader.conv("decoder.conv_in", in: config.latentChannels, out: top, kernel: 3, engine: engine)
         var mid: [SpatioTemporalResBlock] = []
-        for j in 0..<config.layersPerBlock { mid.append(try block("decoder.mid_block.resnets.\(j)", in: top, out: top)) }
+        for j in 0..<config.layersPerBlock {
+            mid.append(try block("decoder.mid_block.resnets.\(j)", in: top, out: top))
+        }
         midResnets = mid
-        midAttention = try reader.attention("decoder.mid_block.attentions.0", channels: top, groups: groups, epsilon: eps, engine: engine)
+        midAttention = try reader.attention(
+            "decoder.mid_block.attentions.0", channels: top, groups: groups, epsilon: eps, engine: engine)
         var blocks: [(resnets: [SpatioTemporalResBlock], upsampler: UpsampleConv?)] = []
         for i in 0..<levels {
             let out = reversed[i], input = reversed[max(i - 1, 0)]
@@ -88,12 +95,15 @@ public final class TemporalVAEDecoder {
             for j in 0...config.layersPerBlock {
                 resnets.append(try block("decoder.up_blocks.\(i).resnets.\(j)", in: j == 0 ? input : out, out: out))
             }
-            let up = i < levels - 1 ? try reader.upsampler("decoder.up_blocks.\(i).upsamplers.0", channels: out, engine: engine) : nil
+            let up =
+                i < levels - 1
+                ? try reader.upsampler("decoder.up_blocks.\(i).upsamplers.0", channels: out, engine: engine) : nil
             blocks.append((resnets, up))
         }
         upBlocks = blocks
         normOut = try reader.groupNorm("decoder.conv_norm_out", channels: channels[0], groups: groups, epsilon: eps)
-        convOut = try reader.conv("decoder.conv_out", in: channels[0], out: config.outChannels, kernel: 3, engine: engine)
+        convOut = try reader.conv(
+            "decoder.conv_out", in: channels[0], out: config.outChannels, kernel: 3, engine: engine)
         let oc = config.outChannels
         timeConvOut = TemporalConv(
             weight: try reader.tensor("decoder.time_conv_out.weight", shape: [oc, oc, 3, 1, 1]),
@@ -113,7 +123,9 @@ public final class TemporalVAEDecoder {
             let (c, f, hw) = (latents.shape[1], latents.shape[2], latents.shape[3] * latents.shape[4])
             frames = Tensor(zeros: [f, c, latents.shape[3], latents.shape[4]])
             let src = latents.pointer, dst = frames.mutablePointer()
-            for ch in 0..<c { for t in 0..<f { (dst + (t * c + ch) * hw).update(from: src + (ch * f + t) * hw, count: hw) } }
+            for ch in 0..<c {
+                for t in 0..<f { (dst + (t * c + ch) * hw).update(from: src + (ch * f + t) * hw, count: hw) }
+            }
         }
         precondition(frames.rank == 4, "latents must be (F, C, h, w) or (1, C, F, h, w), got \(latents.shape)")
         let inverse = Float(1 / config.scalingFactor)
@@ -143,13 +155,18 @@ public final class TemporalVAEDecoder {
     public func decodeCall(
         z: Tensor, frames: Range<Int>, observer: VAEObserver? = nil, frameHandler: (Int, Tensor) throws -> Void
     ) rethrows {
-        precondition(z.rank == 4 && z.shape[1] == config.latentChannels, "z must be (F, \(config.latentChannels), h, w), got \(z.shape)")
+        precondition(
+            z.rank == 4 && z.shape[1] == config.latentChannels,
+            "z must be (F, \(config.latentChannels), h, w), got \(z.shape)")
         precondition(!frames.isEmpty && frames.upperBound <= z.shape[0], "frames \(frames) of \(z.shape[0])")
         defer { pool.trim() }
         let (c, h, w) = (z.shape[1], z.shape[2], z.shape[3])
         let n = frames.count, first = frames.lowerBound
         func see(_ module: String, _ f: Int, _ map: FeatureMap) { observer?(module, first + f, map.channelFirst()) }
-        func run(_ block: SpatioTemporalResBlock, _ name: String, _ input: FrameQueue, _ prepare: ((Int, FeatureMap) -> FeatureMap)?) -> FrameQueue {
+        func run(
+            _ block: SpatioTemporalResBlock, _ name: String, _ input: FrameQueue,
+            _ prepare: ((Int, FeatureMap) -> FeatureMap)?
+        ) -> FrameQueue {
             let out = block(
                 frames: n, input: { f in prepare.map { $0(f, input.take(f)) } ?? input.take(f) },
                 observe: observer == nil ? nil : { part, f, m in see(name + "." + part, f, m) })

@@ -34,7 +34,8 @@ final class UpsampleConv {
 
     /// weight: [C_out, C_in, 3, 3]; bias: [C_out].
     init(weight: Tensor, bias: Tensor, engine: GEMMEngine) {
-        precondition(weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3, "upsampler weight \(weight.shape)")
+        precondition(
+            weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3, "upsampler weight \(weight.shape)")
         let (co, ci) = (weight.shape[0], weight.shape[1])
         precondition(bias.shape == [co], "upsampler bias \(bias.shape)")
         inChannels = ci
@@ -48,7 +49,8 @@ final class UpsampleConv {
                 var taps: [(Int, Int, PreparedWeight)] = []
                 for r in [dy - 1, dy] {
                     for c in [dx - 1, dx] {
-                        let kys = Self.kernelIndices(parity: dy, offset: r), kxs = Self.kernelIndices(parity: dx, offset: c)
+                        let kys = Self.kernelIndices(parity: dy, offset: r),
+                            kxs = Self.kernelIndices(parity: dx, offset: c)
                         var tap = Tensor(zeros: [co, ci])
                         let t = tap.mutablePointer()
                         for o in 0..<co {

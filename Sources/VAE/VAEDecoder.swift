@@ -48,10 +48,13 @@ public final class VAEDecoder {
     }
 
     /// A decoder with random (seeded) weights of the configuration's sizes, for benchmarks.
-    public static func random(config: AutoencoderKLConfig, engine: GEMMEngine, seed: UInt64 = 0) throws(VAEError) -> VAEDecoder {
+    public static func random(config: AutoencoderKLConfig, engine: GEMMEngine, seed: UInt64 = 0) throws(VAEError)
+        -> VAEDecoder
+    {
         try config.validate()
         return try VAEDecoder(
-            config: config, reader: ParameterReader(randomWithSeed: seed, levels: config.blockOutChannels.count), engine: engine)
+            config: config, reader: ParameterReader(randomWithSeed: seed, levels: config.blockOutChannels.count),
+            engine: engine)
     }
 
     private init(config: AutoencoderKLConfig, reader: ParameterReader, engine: GEMMEngine) throws(VAEError) {
@@ -69,12 +72,15 @@ public final class VAEDecoder {
         convIn = try reader.conv("decoder.conv_in", in: lat, out: top, kernel: 3, engine: engine)
         var mid: [ResnetBlock2D] = []
         for j in 0..<2 {
-            mid.append(try reader.resnet("decoder.mid_block.resnets.\(j)", in: top, out: top, groups: groups, epsilon: eps, engine: engine))
+            mid.append(
+                try reader.resnet(
+                    "decoder.mid_block.resnets.\(j)", in: top, out: top, groups: groups, epsilon: eps, engine: engine))
         }
         midResnets = mid
         midAttention =
             config.midBlockAddAttention
-            ? try reader.attention("decoder.mid_block.attentions.0", channels: top, groups: groups, epsilon: eps, engine: engine)
+            ? try reader.attention(
+                "decoder.mid_block.attentions.0", channels: top, groups: groups, epsilon: eps, engine: engine)
             : nil
         var blocks: [(resnets: [ResnetBlock2D], upsampler: UpsampleConv?)] = []
         for i in 0..<levels {
@@ -86,12 +92,15 @@ public final class VAEDecoder {
                         "decoder.up_blocks.\(i).resnets.\(j)", in: j == 0 ? input : out, out: out, groups: groups,
                         epsilon: eps, engine: engine))
             }
-            let up = i < levels - 1 ? try reader.upsampler("decoder.up_blocks.\(i).upsamplers.0", channels: out, engine: engine) : nil
+            let up =
+                i < levels - 1
+                ? try reader.upsampler("decoder.up_blocks.\(i).upsamplers.0", channels: out, engine: engine) : nil
             blocks.append((resnets, up))
         }
         upBlocks = blocks
         normOut = try reader.groupNorm("decoder.conv_norm_out", channels: channels[0], groups: groups, epsilon: eps)
-        convOut = try reader.conv("decoder.conv_out", in: channels[0], out: config.outChannels, kernel: 3, engine: engine)
+        convOut = try reader.conv(
+            "decoder.conv_out", in: channels[0], out: config.outChannels, kernel: 3, engine: engine)
         try reader.finish()
     }
 
@@ -116,19 +125,27 @@ public final class VAEDecoder {
     public func decode(
         z: Tensor, observer: VAEObserver? = nil, frameHandler: (Int, Tensor) throws -> Void
     ) rethrows {
-        precondition(z.rank == 4 && z.shape[1] == config.latentChannels, "z must be (F, \(config.latentChannels), h, w), got \(z.shape)")
+        precondition(
+            z.rank == 4 && z.shape[1] == config.latentChannels,
+            "z must be (F, \(config.latentChannels), h, w), got \(z.shape)")
         let (f, c, h, w) = (z.shape[0], z.shape[1], z.shape[2], z.shape[3])
         defer { pool.trim() }
         for i in 0..<f {
-            let frame = withExtendedLifetime(z) { decodeFrame(z.pointer + i * c * h * w, height: h, width: w, index: i, observer: observer) }
+            let frame = withExtendedLifetime(z) {
+                decodeFrame(z.pointer + i * c * h * w, height: h, width: w, index: i, observer: observer)
+            }
             try frameHandler(i, frame)
         }
     }
 
     /// Decodes one latent frame z (C_lat, h, w) into (3, H, W).
     public func decodeFrame(_ z: Tensor) -> Tensor {
-        precondition(z.rank == 3 && z.shape[0] == config.latentChannels, "z must be (\(config.latentChannels), h, w), got \(z.shape)")
-        return withExtendedLifetime(z) { decodeFrame(z.pointer, height: z.shape[1], width: z.shape[2], index: 0, observer: nil) }
+        precondition(
+            z.rank == 3 && z.shape[0] == config.latentChannels,
+            "z must be (\(config.latentChannels), h, w), got \(z.shape)")
+        return withExtendedLifetime(z) {
+            decodeFrame(z.pointer, height: z.shape[1], width: z.shape[2], index: 0, observer: nil)
+        }
     }
 
     private func decodeFrame(

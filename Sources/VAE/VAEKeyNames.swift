@@ -15,7 +15,8 @@ public enum VAEKeyNaming: String, Sendable, CaseIterable {
     public static let ldmCheckpointPrefix = "first_stage_model."
 
     /// The convention (and the prefix to put before every name) used by a file with these names.
-    public static func detect<S: Sequence>(_ names: S) -> (naming: VAEKeyNaming, prefix: String) where S.Element == String {
+    public static func detect<S: Sequence>(_ names: S) -> (naming: VAEKeyNaming, prefix: String)
+    where S.Element == String {
         var prefixed = false, ldm = false, legacy = false
         for raw in names {
             let name: Substring
@@ -28,7 +29,9 @@ public enum VAEKeyNaming: String, Sendable, CaseIterable {
             if name.hasPrefix("decoder.mid.") || name.hasPrefix("decoder.up.") || name.hasPrefix("decoder.norm_out.") {
                 ldm = true
             }
-            if name.hasPrefix("decoder.mid_block.attentions.0.query.") || name.hasPrefix("decoder.mid_block.attentions.0.proj_attn.") {
+            if name.hasPrefix("decoder.mid_block.attentions.0.query.")
+                || name.hasPrefix("decoder.mid_block.attentions.0.proj_attn.")
+            {
                 legacy = true
             }
         }

@@ -29,7 +29,8 @@ final class WinogradConv3x3 {
 
     /// weight: [C_out, C_in, 3, 3]; bias: [C_out].
     init(weight: Tensor, bias: Tensor, engine: GEMMEngine) {
-        precondition(weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3, "Winograd weight \(weight.shape)")
+        precondition(
+            weight.rank == 4 && weight.shape[2] == 3 && weight.shape[3] == 3, "Winograd weight \(weight.shape)")
         let (co, ci) = (weight.shape[0], weight.shape[1])
         precondition(Self.supports(inChannels: ci, outChannels: co), "Winograd needs channel counts divisible by 16")
         inChannels = ci
@@ -79,11 +80,14 @@ final class WinogradConv3x3 {
                 let tiles = (ty1 - ty0) * tilesWide
                 Parallel.forRange(tiles, grain: 8) { range in
                     for t in range {
-                        Self.inputTransform(input, tileY: ty0 + t / tilesWide, tileX: t % tilesWide, into: v + t * ci, stride: tiles * ci)
+                        Self.inputTransform(
+                            input, tileY: ty0 + t / tilesWide, tileX: t % tilesWide, into: v + t * ci,
+                            stride: tiles * ci)
                     }
                 }
                 for xi in 0..<16 {
-                    engine.linear(v + xi * tiles * ci, rows: tiles, weight: transformed[xi], bias: nil, into: m + xi * tiles * co)
+                    engine.linear(
+                        v + xi * tiles * ci, rows: tiles, weight: transformed[xi], bias: nil, into: m + xi * tiles * co)
                 }
                 Parallel.forRange(tiles, grain: 8) { range in
                     for t in range {
@@ -99,7 +103,9 @@ final class WinogradConv3x3 {
 
     /// V = B^T d B for the 4x4 input tile at padded (2·ty, 2·tx); V[ξ] goes to dst + ξ·stride.
     @inline(__always)
-    static func inputTransform(_ map: FeatureMap, tileY: Int, tileX: Int, into dst: UnsafeMutablePointer<Float>, stride: Int) {
+    static func inputTransform(
+        _ map: FeatureMap, tileY: Int, tileX: Int, into dst: UnsafeMutablePointer<Float>, stride: Int
+    ) {
         typealias V = SIMD16<Float>
         let c = map.channels, rp = map.rowPixels
         let base = UnsafeRawPointer(map.origin + ((2 * tileY) * rp + 2 * tileX) * c)
@@ -108,7 +114,9 @@ final class WinogradConv3x3 {
         var ch = 0
         while ch < c {
             let o = ch * 4
-            @inline(__always) func d(_ i: Int, _ j: Int) -> V { base.loadUnaligned(fromByteOffset: i * rowBytes + j * pixelBytes + o, as: V.self) }
+            @inline(__always) func d(_ i: Int, _ j: Int) -> V {
+                base.loadUnaligned(fromByteOffset: i * rowBytes + j * pixelBytes + o, as: V.self)
+            }
             // t = B^T d (rows), then V = t B (columns), one row i of t at a time.
             @inline(__always) func row(_ i: Int, _ t0: V, _ t1: V, _ t2: V, _ t3: V) {
                 let s = (4 * i) * stride * 4 + o
@@ -139,20 +147,26 @@ final class WinogradConv3x3 {
         typealias V = SIMD16<Float>
         let c = map.channels
         let input = UnsafeRawPointer(src), b = UnsafeRawPointer(bias)
-        let p00 = UnsafeMutableRawPointer(map.pixel(2 * tileY, 2 * tileX)), p10 = UnsafeMutableRawPointer(map.pixel(2 * tileY + 1, 2 * tileX))
+        let p00 = UnsafeMutableRawPointer(map.pixel(2 * tileY, 2 * tileX)),
+            p10 = UnsafeMutableRawPointer(map.pixel(2 * tileY + 1, 2 * tileX))
         let pixelBytes = c * 4
         var ch = 0
         while ch < c {
             let o = ch * 4
-            @inline(__always) func mm(_ xi: Int) -> V { input.loadUnaligned(fromByteOffset: xi * stride * 4 + o, as: V.self) }
+            @inline(__always) func mm(_ xi: Int) -> V {
+                input.loadUnaligned(fromByteOffset: xi * stride * 4 + o, as: V.self)
+            }
             // s = A^T M (rows), Y = s A (columns).
             let m00 = mm(0), m01 = mm(1), m02 = mm(2), m03 = mm(3), m10 = mm(4), m11 = mm(5), m12 = mm(6), m13 = mm(7)
-            let m20 = mm(8), m21 = mm(9), m22 = mm(10), m23 = mm(11), m30 = mm(12), m31 = mm(13), m32 = mm(14), m33 = mm(15)
+            let m20 = mm(8), m21 = mm(9), m22 = mm(10), m23 = mm(11), m30 = mm(12), m31 = mm(13), m32 = mm(14),
+                m33 = mm(15)
             let a0 = m00 + m10 + m20, a1 = m01 + m11 + m21, a2 = m02 + m12 + m22, a3 = m03 + m13 + m23
             let b0 = m10 - m20 - m30, b1 = m11 - m21 - m31, b2 = m12 - m22 - m32, b3 = m13 - m23 - m33
             let bv = b.loadUnaligned(fromByteOffset: o, as: V.self)
             @inline(__always) func put(_ p: UnsafeMutableRawPointer, _ off: Int, _ y: V) {
-                p.storeBytes(of: accumulate ? p.loadUnaligned(fromByteOffset: off, as: V.self) + y : y, toByteOffset: off, as: V.self)
+                p.storeBytes(
+                    of: accumulate ? p.loadUnaligned(fromByteOffset: off, as: V.self) + y : y, toByteOffset: off,
+                    as: V.self)
             }
             put(p00, o, a0 + a1 + a2 + bv)
             put(p00, o + pixelBytes, a1 - a2 - a3 + bv)

@@ -50,9 +50,12 @@ struct BenchVAECommand: AsyncParsableCommand {
 
     func validate() throws {
         guard frames >= 1 else { throw ValidationError("--frames must be at least 1") }
-        for s in sizes where s <= 0 || s % 8 != 0 { throw ValidationError("--size \(s) must be a positive multiple of 8") }
+        for s in sizes where s <= 0 || s % 8 != 0 {
+            throw ValidationError("--size \(s) must be a positive multiple of 8")
+        }
         if configurations.isEmpty {
-            throw ValidationError("OpenBLAS has no bf16 GEMM. Hint: use --backend onednn (or all) with --precision bf16.")
+            throw ValidationError(
+                "OpenBLAS has no bf16 GEMM. Hint: use --backend onednn (or all) with --precision bf16.")
         }
     }
 

@@ -84,7 +84,8 @@ final class DecoderLoadingTests: XCTestCase {
     /// Frame-by-frame 2-D decoding equals decoding one frame alone (frames are independent).
     func testFramesAreIndependent() throws {
         let engine = try OpenBLASEngine()
-        let decoder = try VAEDecoder(directory: vae.appendingPathComponent("model/diffusers_safetensors"), engine: engine)
+        let decoder = try VAEDecoder(
+            directory: vae.appendingPathComponent("model/diffusers_safetensors"), engine: engine)
         var z = Tensor(zeros: [2, 4, 3, 5])
         z.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = Float(sin(Double(i) * 0.7)) } }
         var frames: [Tensor] = []
@@ -104,7 +105,9 @@ final class DecoderLoadingTests: XCTestCase {
         z.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = Float(cos(Double(i) * 0.3)) } }
         var whole: [Tensor] = [], split: [Tensor] = [], order: [Int] = []
         decoder.decode(z: z, chunkSize: 4) { _, f in whole.append(f) }
-        decoder.decode(z: z, chunkSize: 2) { i, f in split.append(f); order.append(i) }
+        decoder.decode(z: z, chunkSize: 2) { i, f in
+            split.append(f); order.append(i)
+        }
         XCTAssertEqual(order, [0, 1, 2, 3])
         var tail: [Tensor] = []
         decoder.decodeCall(z: z, frames: 2..<4) { _, f in tail.append(f) }

@@ -45,7 +45,9 @@ final class FrameConversionTests: XCTestCase {
     }
 
     func testNaNIsBlack() {
-        XCTAssertEqual(FrameConversion.uint8(Tensor(shape: [3, 1, 1], values: [.nan, .nan, .nan]), rounding: .roundHalfUp), [0, 0, 0])
+        XCTAssertEqual(
+            FrameConversion.uint8(Tensor(shape: [3, 1, 1], values: [.nan, .nan, .nan]), rounding: .roundHalfUp),
+            [0, 0, 0])
     }
 
     func testLayoutIsInterleavedRGB() {
@@ -55,6 +57,7 @@ final class FrameConversionTests: XCTestCase {
         XCTAssertEqual(FrameConversion.uint8(frame, rounding: .truncate), [0, 127, 255, 255, 127, 0])
         let video = Tensor(shape: [2, 3, 1, 2], values: frame.scalars + frame.scalars.map { -$0 })
         XCTAssertEqual(
-            FrameConversion.uint8Video(video, rounding: .truncate), [0, 127, 255, 255, 127, 0, 255, 127, 0, 0, 127, 255])
+            FrameConversion.uint8Video(video, rounding: .truncate),
+            [0, 127, 255, 255, 127, 0, 255, 127, 0, 0, 127, 255])
     }
 }

@@ -6,14 +6,19 @@ import XCTest
 
 final class KeyNamingTests: XCTestCase {
     func testDetection() {
-        XCTAssertEqual(VAEKeyNaming.detect(["decoder.mid_block.attentions.0.to_q.weight", "encoder.conv_in.weight"]).naming, .diffusers)
+        XCTAssertEqual(
+            VAEKeyNaming.detect(["decoder.mid_block.attentions.0.to_q.weight", "encoder.conv_in.weight"]).naming,
+            .diffusers)
         XCTAssertEqual(VAEKeyNaming.detect(["decoder.mid_block.attentions.0.query.weight"]).naming, .legacyDiffusers)
         XCTAssertEqual(VAEKeyNaming.detect(["decoder.mid.attn_1.q.weight", "decoder.conv_in.weight"]).naming, .ldm)
-        let full = VAEKeyNaming.detect(["first_stage_model.decoder.up.0.block.0.conv1.weight", "model.diffusion_model.x"])
+        let full = VAEKeyNaming.detect([
+            "first_stage_model.decoder.up.0.block.0.conv1.weight", "model.diffusion_model.x",
+        ])
         XCTAssertEqual(full.naming, .ldm)
         XCTAssertEqual(full.prefix, "first_stage_model.")
         // An encoder's LDM-style names alone do not make a file LDM.
-        XCTAssertEqual(VAEKeyNaming.detect(["encoder.mid.block_1.conv1.weight", "decoder.conv_in.weight"]).naming, .diffusers)
+        XCTAssertEqual(
+            VAEKeyNaming.detect(["encoder.mid.block_1.conv1.weight", "decoder.conv_in.weight"]).naming, .diffusers)
     }
 
     func testLegacyNames() {
@@ -24,7 +29,9 @@ final class KeyNamingTests: XCTestCase {
         XCTAssertEqual(n.fileName(for: a + "to_v.weight", levels: 4), a + "value.weight")
         XCTAssertEqual(n.fileName(for: a + "to_out.0.weight", levels: 4), a + "proj_attn.weight")
         XCTAssertEqual(n.fileName(for: a + "group_norm.weight", levels: 4), a + "group_norm.weight")
-        XCTAssertEqual(n.fileName(for: "decoder.up_blocks.1.resnets.0.conv1.weight", levels: 4), "decoder.up_blocks.1.resnets.0.conv1.weight")
+        XCTAssertEqual(
+            n.fileName(for: "decoder.up_blocks.1.resnets.0.conv1.weight", levels: 4),
+            "decoder.up_blocks.1.resnets.0.conv1.weight")
     }
 
     func testLDMNames() {
@@ -47,7 +54,9 @@ final class KeyNamingTests: XCTestCase {
         ]
         for (current, ldm) in cases { XCTAssertEqual(n.fileName(for: current, levels: 4), ldm, current) }
         // The up-block order is reversed relative to the number of levels.
-        XCTAssertEqual(n.fileName(for: "decoder.up_blocks.0.resnets.0.conv1.weight", levels: 3), "decoder.up.2.block.0.conv1.weight")
+        XCTAssertEqual(
+            n.fileName(for: "decoder.up_blocks.0.resnets.0.conv1.weight", levels: 3),
+            "decoder.up.2.block.0.conv1.weight")
     }
 
     func testDiffusersNamesAreUnchanged() {

@@ -9,18 +9,22 @@ import XCTest
 
 final class VAEConformanceTests: XCTestCase {
     private func assertSuitePasses(
-        _ suite: ConformanceSuite, options: ConformanceOptions = .init(), file: StaticString = #filePath, line: UInt = #line
+        _ suite: ConformanceSuite, options: ConformanceOptions = .init(), file: StaticString = #filePath,
+        line: UInt = #line
     ) throws {
         let directory = Fixtures.suite(suite.rawValue)
         let report = try suite.run(directory: directory, options: options)
-        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("manifest.json")))
+        let manifest = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: directory.appendingPathComponent("manifest.json")))
         let cases = ((manifest as? [String: Any])?["cases"] as? [Any])?.count ?? -1
         XCTAssertEqual(report.cases.count, cases, "every manifest case ran", file: file, line: line)
         for c in report.cases {
             XCTAssertTrue(c.passed, c.line, file: file, line: line)
-            XCTAssertGreaterThanOrEqual(c.checks.count, 4, "\(c.name) checks z, decoded and uint8", file: file, line: line)
+            XCTAssertGreaterThanOrEqual(
+                c.checks.count, 4, "\(c.name) checks z, decoded and uint8", file: file, line: line)
             for check in c.checks where !check.passed {
-                XCTFail("\(c.name): \(check.label) error \(check.maxError) > \(check.tolerance)", file: file, line: line)
+                XCTFail(
+                    "\(c.name): \(check.label) error \(check.maxError) > \(check.tolerance)", file: file, line: line)
             }
         }
     }
