@@ -73,7 +73,10 @@ public enum BFloat16 {
     static func encodeVector(_ bits: SIMD8<UInt32>) -> SIMD8<UInt16> {
         let rounded = (bits &+ 0x7FFF &+ ((bits &>> 16) & 1)) &>> 16
         let quietNaN = (bits &>> 16) | 0x0040
-        let isNaN = (bits & 0x7FFF_FFFF) .> 0x7F80_0000
-        return SIMD8<UInt16>(truncatingIfNeeded: rounded.replacing(with: quietNaN, where: isNaN))
+        // All-ones lanes where |x| > inf (NaN), computed without a mask select so it vectorises:
+        // (inf − |x|) wraps around exactly for NaNs, and its sign bit spreads to a lane mask.
+        let nan = (SIMD8<UInt32>(repeating: 0x7F80_0000) &- (bits & 0x7FFF_FFFF)) &>> 31
+        let mask = SIMD8<UInt32>(repeating: 0) &- nan
+        return SIMD8<UInt16>(truncatingIfNeeded: (rounded & ~mask) | (quietNaN & mask))
     }
 }
