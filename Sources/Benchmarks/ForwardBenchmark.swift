@@ -25,7 +25,9 @@ public struct ForwardBenchmark {
         func record(_ name: String, batch: Int, mode: StepMode, timing: Timing) {
             let r = BenchmarkResult(
                 name: name, backend: engine.backend.rawValue, precision: engine.precision.rawValue,
-                shape: "B\(batch) \(shapeText)", timing: timing, flops: c.forwardFLOPs(batch: batch, mode: mode),
+                shape: String(
+                    format: "B%d %@ %.2f TFLOP", batch, shapeText, c.forwardFLOPs(batch: batch, mode: mode) / 1e12),
+                timing: timing, flops: c.forwardFLOPs(batch: batch, mode: mode),
                 threads: info?.threads ?? Parallel.threadCount, library: info?.library,
                 openblasCore: engine.backend == .openblas ? try? OpenBLASLibrary.shared.get().coreName : nil,
                 notes: info?.notes)

@@ -26,7 +26,8 @@ public struct TextToVideoForwardBenchmark {
         var results: [BenchmarkResult] = []
         func record(_ name: String, shape: String, flops: Double, timing: Timing) {
             let r = BenchmarkResult(
-                name: name, backend: engine.backend.rawValue, precision: engine.precision.rawValue, shape: shape,
+                name: name, backend: engine.backend.rawValue, precision: engine.precision.rawValue,
+                shape: String(format: "%@ %.2f TFLOP", shape, flops / 1e12),
                 timing: timing, flops: flops, threads: info?.threads ?? Parallel.threadCount, library: info?.library,
                 notes: info?.notes)
             results.append(r)
