@@ -50,6 +50,29 @@ struct BenchCommonOptions: ParsableArguments {
     }
 }
 
+/// The backends and precisions a benchmark measures (--backend, --precision).
+struct BenchEngineOptions: ParsableArguments {
+    enum BackendChoice: String, CaseIterable, ExpressibleByArgument { case all, openblas, onednn }
+    enum PrecisionChoice: String, CaseIterable, ExpressibleByArgument { case all, fp32, bf16 }
+
+    @Option(help: "Backends to measure: all, openblas, onednn.")
+    var backend = BackendChoice.all
+
+    @Option(help: "Precisions to measure: all, fp32, bf16 (bf16 needs oneDNN).")
+    var precision = PrecisionChoice.all
+
+    /// The (backend, precision) pairs selected; OpenBLAS has no bf16.
+    var configurations: [(Backend, Precision)] {
+        var out: [(Backend, Precision)] = []
+        if backend != .onednn, precision != .bf16 { out.append((.openblas, .fp32)) }
+        if backend != .openblas {
+            if precision != .bf16 { out.append((.onednn, .fp32)) }
+            if precision != .fp32 { out.append((.onednn, .bf16)) }
+        }
+        return out
+    }
+}
+
 struct BenchGEMMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
@@ -60,14 +83,7 @@ struct BenchGEMMCommand: AsyncParsableCommand {
             \(OpenBLASLibrary.keepCoreTypeVariable)=1 to show OpenBLAS as shipped (backend openblas-shipped).
             """)
 
-    enum BackendChoice: String, CaseIterable, ExpressibleByArgument { case all, openblas, onednn }
-    enum PrecisionChoice: String, CaseIterable, ExpressibleByArgument { case all, fp32, bf16 }
-
-    @Option(help: "Backends to measure: all, openblas, onednn.")
-    var backend = BackendChoice.all
-
-    @Option(help: "Precisions to measure: all, fp32, bf16 (bf16 needs oneDNN).")
-    var precision = PrecisionChoice.all
+    @OptionGroup var engines: BenchEngineOptions
 
     @Option(name: .customLong("shape"), help: "A GEMM shape MxNxK; repeat for several (default: the transformer's).")
     var shapes: [String] = []
@@ -82,15 +98,7 @@ struct BenchGEMMCommand: AsyncParsableCommand {
 
     @OptionGroup var common: BenchCommonOptions
 
-    var configurations: [(Backend, Precision)] {
-        var out: [(Backend, Precision)] = []
-        if backend != .onednn, precision != .bf16 { out.append((.openblas, .fp32)) }
-        if backend != .openblas {
-            if precision != .bf16 { out.append((.onednn, .fp32)) }
-            if precision != .fp32 { out.append((.onednn, .bf16)) }
-        }
-        return out
-    }
+    var configurations: [(Backend, Precision)] { engines.configurations }
 
     func validate() throws {
         for s in shapes { _ = try GEMMShape(parsing: s) }

@@ -19,24 +19,17 @@ struct BenchForwardCommand: ParsableCommand {
 
     @OptionGroup var common: BenchCommonOptions
 
-    @Option(help: "Backends to measure: all, openblas, onednn.")
-    var backend = BenchGEMMCommand.BackendChoice.all
-
-    @Option(help: "Precisions to measure: all, fp32, bf16 (bf16 needs oneDNN).")
-    var precision = BenchGEMMCommand.PrecisionChoice.all
+    @OptionGroup var engines: BenchEngineOptions
 
     func run() throws {
         var results: [BenchmarkResult] = []
         let c2v = ForwardBenchmark(benchmark: common.benchmark)
         let t2v = TextToVideoForwardBenchmark(benchmark: common.benchmark)
-        for b in [Backend.openblas, .onednn] where backend.rawValue == "all" || backend.rawValue == b.rawValue {
-            for p in [Precision.fp32, .bf16] where precision.rawValue == "all" || precision.rawValue == p.rawValue {
-                if b == .openblas && p == .bf16 { continue }
-                let engine = try makeGEMMEngine(ComputeOptions(backend: b, precision: p, threads: common.threads))
-                switch task {
-                case .c2v: results += try c2v.run(engine: engine) { common.emit($0) }
-                case .t2v: results += try t2v.run(engine: engine) { common.emit($0) }
-                }
+        for (b, p) in engines.configurations {
+            let engine = try makeGEMMEngine(ComputeOptions(backend: b, precision: p, threads: common.threads))
+            switch task {
+            case .c2v: results += try c2v.run(engine: engine) { common.emit($0) }
+            case .t2v: results += try t2v.run(engine: engine) { common.emit($0) }
             }
         }
         common.finish(results)

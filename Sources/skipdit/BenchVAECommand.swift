@@ -18,14 +18,7 @@ struct BenchVAECommand: AsyncParsableCommand {
             The machine is shared: compare best and median.
             """)
 
-    enum BackendChoice: String, CaseIterable, ExpressibleByArgument { case all, openblas, onednn }
-    enum PrecisionChoice: String, CaseIterable, ExpressibleByArgument { case all, fp32, bf16 }
-
-    @Option(help: "Backends to measure: all, openblas, onednn.")
-    var backend = BackendChoice.all
-
-    @Option(help: "Precisions to measure: all, fp32, bf16 (bf16 needs oneDNN).")
-    var precision = PrecisionChoice.all
+    @OptionGroup var engines: BenchEngineOptions
 
     @Option(name: .customLong("size"), help: "Output size in pixels (square), repeatable (default: 256 and 512).")
     var sizes: [Int] = []
@@ -38,15 +31,7 @@ struct BenchVAECommand: AsyncParsableCommand {
 
     @OptionGroup var common: BenchCommonOptions
 
-    var configurations: [(Backend, Precision)] {
-        var out: [(Backend, Precision)] = []
-        if backend != .onednn, precision != .bf16 { out.append((.openblas, .fp32)) }
-        if backend != .openblas {
-            if precision != .bf16 { out.append((.onednn, .fp32)) }
-            if precision != .fp32 { out.append((.onednn, .bf16)) }
-        }
-        return out
-    }
+    var configurations: [(Backend, Precision)] { engines.configurations }
 
     func validate() throws {
         guard frames >= 1 else { throw ValidationError("--frames must be at least 1") }
