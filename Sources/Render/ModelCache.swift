@@ -45,13 +45,12 @@ public final class ModelCache: @unchecked Sendable {
     /// The loaded class-to-video model of `entry`.
     public func classToVideo(_ entry: ModelEntry, compute: ComputeSettings) throws -> ClassToVideoModel {
         let key = "\(entry.name)/\(compute.backend.rawValue)/\(compute.precision.rawValue)"
-        lock.lock()
-        if let hit = classToVideo[key], hit.entry == entry {
-            lock.unlock()
-            return hit.model
+        return try cached(key, entry, in: \.classToVideo) {
+            try loadClassToVideo(entry, engine: try engine(for: compute))
         }
-        lock.unlock()
-        let engine = try engine(for: compute)
+    }
+
+    private func loadClassToVideo(_ entry: ModelEntry, engine: GEMMEngine) throws -> ClassToVideoModel {
         let transformer: LatteTransformer
         do {
             transformer = try LatteTransformer.load(checkpoint: entry.checkpoint, numHeads: entry.heads, engine: engine)
@@ -62,26 +61,21 @@ public final class ModelCache: @unchecked Sendable {
         do { vae = try VAEDecoder(directory: entry.vae, engine: engine) } catch {
             throw RenderError.model(name: entry.name, reason: "\(entry.vae.path): \(error)")
         }
-        let model = ClassToVideoModel(transformer: transformer, vae: vae)
-        lock.lock()
-        classToVideo[key] = (entry, model)
-        lock.unlock()
-        return model
+        return ClassToVideoModel(transformer: transformer, vae: vae)
     }
 
     /// The loaded text-to-video model of `entry` (base folder + Latte-skip checkpoint + VAE).
     func textToVideo(_ entry: ModelEntry, compute: ComputeSettings, frames: Int) throws -> TextToVideoModel {
         let key = "\(entry.name)/\(compute.backend.rawValue)/\(compute.precision.rawValue)/\(frames)"
-        lock.lock()
-        if let hit = textToVideo[key], hit.entry == entry {
-            lock.unlock()
-            return hit.model
+        return try cached(key, entry, in: \.textToVideo) {
+            try loadTextToVideo(entry, engine: try engine(for: compute), frames: frames)
         }
-        lock.unlock()
+    }
+
+    private func loadTextToVideo(_ entry: ModelEntry, engine: GEMMEngine, frames: Int) throws -> TextToVideoModel {
         guard let base = entry.base else {
             throw RenderError.model(name: entry.name, reason: "a text-to-video model needs `base:` (the Latte folder)")
         }
-        let engine = try engine(for: compute)
         let transformer: LatteT2VTransformer
         do {
             transformer = try LatteT2VTransformer.load(
@@ -112,9 +106,25 @@ public final class ModelCache: @unchecked Sendable {
         scheduler.betaStart = 0.0001
         scheduler.betaEnd = 0.02
         scheduler.betaSchedule = "linear"
-        let model = TextToVideoModel(transformer: transformer, vae: vae, scheduler: scheduler)
+        return TextToVideoModel(transformer: transformer, vae: vae, scheduler: scheduler)
+    }
+
+    /// The model stored under `key` if it was loaded for this very entry, else `load()`'s, stored.
+    /// Loading runs outside the lock (it takes seconds to minutes).
+    private func cached<Model>(
+        _ key: String, _ entry: ModelEntry,
+        in table: ReferenceWritableKeyPath<ModelCache, [String: (entry: ModelEntry, model: Model)]>,
+        load: () throws -> Model
+    ) throws -> Model {
         lock.lock()
-        textToVideo[key] = (entry, model)
+        if let hit = self[keyPath: table][key], hit.entry == entry {
+            lock.unlock()
+            return hit.model
+        }
+        lock.unlock()
+        let model = try load()
+        lock.lock()
+        self[keyPath: table][key] = (entry, model)
         lock.unlock()
         return model
     }

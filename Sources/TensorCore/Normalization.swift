@@ -1,6 +1,6 @@
 // Row normalisations over the last dimension: LayerNorm (biased variance, optional affine),
-// LayerNorm fused with adaLN modulation x̂·(1+scale)+shift, and T5's RMSNorm. GroupNorm lives in
-// GroupNorm.swift.
+// LayerNorm fused with adaLN modulation x̂·(1+scale)+shift, and T5's RMSNorm. (The VAE's
+// channel-last GroupNorm lives in the VAE module, next to its convolutions.)
 
 /// Normalisation kernels. Pointer variants may run in place (x == y).
 public enum Norm {
