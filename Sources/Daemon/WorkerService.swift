@@ -66,6 +66,13 @@ struct WorkerService: Service, CustomStringConvertible {
 
     /// Claims and renders ready jobs until none is left (or shutdown begins).
     private func drain() async {
+        do {
+            for directory in try context.spool.rejectOverflow(limit: context.config.limits.maxQueuedJobs) {
+                context.logger.warning("queue full: \(directory.lastPathComponent) moved to \(directory.path)")
+            }
+        } catch {
+            context.logger.error("cannot enforce limits.max_queued_jobs (retried at the next scan): \(error)")
+        }
         var rendered = 0
         while !context.isStopping {
             let spool = context.spool

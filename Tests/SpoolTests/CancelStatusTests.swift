@@ -122,3 +122,24 @@ final class CancelStatusTests: XCTestCase {
         XCTAssertEqual(SpoolTest.list(spool.done.appendingPathComponent("x-2")), ["keep"])
     }
 }
+
+final class QueueLimitTests: XCTestCase {
+    func testOverflowBeyondTheLimitMovesTheNewestJobsToFailed() throws {
+        let spool = try SpoolTest.spool(try SpoolTest.temporaryDirectory())
+        for (i, name) in ["a.yaml", "b.yaml", "c.yaml", "d.yaml", "e.yaml"].enumerated() {
+            try SpoolTest.submit(spool, name, age: Double(100 - 10 * i))  // a is the oldest
+        }
+        XCTAssertEqual(try spool.rejectOverflow(limit: 5), [])
+        let rejected = try spool.rejectOverflow(limit: 3)
+        XCTAssertEqual(rejected.map(\.lastPathComponent).sorted(), ["d", "e"])
+        XCTAssertEqual(SpoolTest.list(spool.incoming), ["a.yaml", "b.yaml", "c.yaml"])
+        for directory in rejected {
+            XCTAssertEqual(directory.deletingLastPathComponent().lastPathComponent, "failed")
+            let result = try String(contentsOf: directory.appendingPathComponent("result.yaml"), encoding: .utf8)
+            XCTAssertTrue(result.contains("queue full: 5 jobs were waiting, limits.max_queued_jobs is 3"), result)
+        }
+        // Nothing is lost: every job file still exists somewhere in the spool.
+        XCTAssertEqual(try SpoolTest.jobNames(in: spool), ["a.yaml", "b.yaml", "c.yaml", "d.yaml", "e.yaml"])
+        XCTAssertEqual(try spool.rejectOverflow(limit: 3), [])
+    }
+}
