@@ -86,13 +86,14 @@ extension SpoolDirectory {
     /// it back to incoming/ once the queue has drained). Jobs being written count too, so a burst
     /// cannot slip past the limit while it settles. Returns the failed/ directories it filled.
     public func rejectOverflow(limit: Int) throws -> [URL] {
-        let waiting = try incomingJobs(priority: { _ in 0 }, stableOnly: false).ready
+        let waiting = try incomingJobs(readPriority: false, stableOnly: false).ready
         guard waiting.count > limit else { return [] }
         let newestFirst = waiting.sorted { ($0.submitted, $0.id) > ($1.submitted, $1.id) }
         var rejected: [URL] = []
         for job in newestFirst.prefix(waiting.count - max(0, limit)) {
             guard let claimed = try claimIncoming(job.file) else { continue }  // another daemon took it
-            let reason = "queue full: \(waiting.count) jobs were waiting, limits.max_queued_jobs is \(limit); "
+            let reason =
+                "queue full: \(waiting.count) jobs were waiting, limits.max_queued_jobs is \(limit); "
                 + "move the job file back to incoming/ to submit it again"
             rejected.append(try finish(claimed, outcome: .failed(reason: reason)))
         }

@@ -59,8 +59,11 @@ public final class SpoolDirectory: @unchecked Sendable {
     // MARK: scanning
 
     /// The job files in incoming/ with their stability, in claim order (stable or not).
-    /// `stableOnly` uses and updates this instance's size/mtime observations.
-    func incomingJobs(priority: (URL) -> Int, stableOnly: Bool) throws -> (ready: [QueuedJob], waiting: [URL]) {
+    /// `stableOnly` uses and updates this instance's size/mtime observations. Without `priority` every
+    /// job is listed at priority 0, the files unread (and the priority cache untouched).
+    func incomingJobs(priority: (URL) -> Int = { _ in 0 }, readPriority: Bool = true, stableOnly: Bool) throws -> (
+        ready: [QueuedJob], waiting: [URL]
+    ) {
         let now = ProcessInfo.processInfo.systemUptime
         var ready: [QueuedJob] = []
         var waiting: [URL] = []
@@ -86,7 +89,8 @@ public final class SpoolDirectory: @unchecked Sendable {
             }
             ready.append(
                 QueuedJob(
-                    id: SpoolLayout.jobID(forFileName: name), file: url, priority: cachedPriority(url, info, priority),
+                    id: SpoolLayout.jobID(forFileName: name), file: url,
+                    priority: readPriority ? cachedPriority(url, info, priority) : 0,
                     submitted: Date(timeIntervalSince1970: info.modified), location: .incoming))
         }
         if stableOnly { forgetObservations(except: seen) }

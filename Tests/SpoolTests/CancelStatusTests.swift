@@ -142,4 +142,15 @@ final class QueueLimitTests: XCTestCase {
         XCTAssertEqual(try SpoolTest.jobNames(in: spool), ["a.yaml", "b.yaml", "c.yaml", "d.yaml", "e.yaml"])
         XCTAssertEqual(try spool.rejectOverflow(limit: 3), [])
     }
+
+    /// The limit check lists jobs without reading their priorities; the claim order afterwards still
+    /// honours them (a regression: the check once cached priority 0 for every job).
+    func testTheLimitCheckLeavesTheClaimOrderByPriority() throws {
+        let spool = try SpoolTest.spool(try SpoolTest.temporaryDirectory())
+        try SpoolTest.submit(spool, "old.yaml", age: 100)
+        try SpoolTest.submit(spool, "urgent.yaml", priority: 5, age: 10)
+        XCTAssertEqual(try spool.rejectOverflow(limit: 5), [])
+        let order = try spool.queue(priority: SpoolTest.priority).ready
+        XCTAssertEqual(order.map(\.file.lastPathComponent), ["urgent.yaml", "old.yaml"])
+    }
 }
