@@ -28,6 +28,7 @@ bench: build
 	$(BIN) bench gemm
 	$(BIN) bench forward
 	$(BIN) bench vae
+	$(BIN) bench cache
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift

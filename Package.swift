@@ -60,7 +60,7 @@ let package = Package(
             ]),
         .target(
             name: "Benchmarks",
-            dependencies: ["TensorCore", "Checkpoints", "Latte", "VAE", "TextEncoder", "Diffusion"]),
+            dependencies: ["TensorCore", "Checkpoints", "Latte", "VAE", "TextEncoder", "Diffusion", "Sampling"]),
         .executableTarget(
             name: "skipdit",
             dependencies: [
@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks"]),
         .target(name: "TestSupport", dependencies: ["Checkpoints", "TensorCore"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v5]

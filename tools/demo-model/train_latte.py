@@ -28,12 +28,14 @@ REVERSED = torch.tensor([1, 0, 3, 2, 5, 4, 6])  # label of a clip played backwar
 
 p = argparse.ArgumentParser()
 p.add_argument("--work", type=pathlib.Path, required=True)
-p.add_argument("--steps", type=int, default=3000)
+p.add_argument("--steps", type=int, default=5000)
 p.add_argument("--batch", type=int, default=16)
-p.add_argument("--lr", type=float, default=5e-4)
+p.add_argument("--lr", type=float, default=1e-3)
 p.add_argument("--clips", type=int, default=3000)
 p.add_argument("--hidden", type=int, default=64)
 p.add_argument("--heads", type=int, default=4)
+p.add_argument("--patch", type=int, default=2)
+p.add_argument("--frames", type=int, default=8, help="frames per training clip: every (16 / FRAMES)-th frame of a clip")
 p.add_argument("--seed", type=int, default=2)
 p.add_argument("--save-every", type=int, default=250)
 args = p.parse_args()
@@ -64,12 +66,14 @@ else:
           f"scaling factor {scale:.5f}", flush=True)
     del clips
 mean, std, labels, scale = lat["mean"], lat["std"], lat["labels"], float(lat["scale"])
-num_classes, frames, channels, size = len(CLASSES), mean.shape[1], mean.shape[2], mean.shape[3]
+num_classes, channels, size = len(CLASSES), mean.shape[2], mean.shape[3]
+frames, stride = args.frames, mean.shape[1] // args.frames
+assert frames * stride == mean.shape[1], f"--frames must divide the clip length {mean.shape[1]}"
 
 # ---- model ---------------------------------------------------------------------------------
-model = LatteSkip(latent_size=size, in_channels=channels, hidden_size=args.hidden, num_heads=args.heads,
+model = LatteSkip(latent_size=size, patch_size=args.patch, in_channels=channels, hidden_size=args.hidden, num_heads=args.heads,
                   num_frames=frames, num_classes=num_classes)
-ema = LatteSkip(latent_size=size, in_channels=channels, hidden_size=args.hidden, num_heads=args.heads,
+ema = LatteSkip(latent_size=size, patch_size=args.patch, in_channels=channels, hidden_size=args.hidden, num_heads=args.heads,
                 num_frames=frames, num_classes=num_classes)
 ema.load_state_dict(model.state_dict())
 ema.requires_grad_(False)
@@ -100,7 +104,9 @@ model.train()
 start, run_mse, run_vb = time.time(), 0.0, 0.0
 while step < args.steps:
     idx = torch.randint(0, len(mean), (args.batch,), generator=g)
-    z = (mean[idx] + std[idx] * torch.randn(mean[idx].shape, generator=g)) * scale  # (B, F, C, H, W)
+    offset = int(torch.randint(0, stride, (1,), generator=g))  # which of the clip's frames: offset::stride
+    m, sd = mean[idx, offset::stride], std[idx, offset::stride]
+    z = (m + sd * torch.randn(m.shape, generator=g)) * scale  # (B, F, C, H, W)
     y = labels[idx].clone()
     rev = torch.rand(args.batch, generator=g) < 0.5
     z[rev] = z[rev].flip(1)
