@@ -80,6 +80,9 @@ extension OpenBLASEngine: GEMMEngineDescribing {
     public var info: GEMMEngineInfo {
         var notes: [String] = []
         if let forced = lib.forcedCoreType { notes.append("OPENBLAS_CORETYPE=\(forced) set (AVX-512 CPU)") }
+        if let chosen = lib.environmentCoreType {
+            notes.append("OPENBLAS_CORETYPE=\(chosen) from the environment, kept (unset it to let skipdit choose)")
+        }
         return GEMMEngineInfo(
             backend: .openblas, precision: .fp32, threads: Parallel.threadCount,
             library: "OpenBLAS \(lib.coreName)", notes: notes)

@@ -29,6 +29,8 @@ public final class OpenBLASLibrary: @unchecked Sendable {
     public let coreName: String
     /// The OPENBLAS_CORETYPE this process set, or nil when the environment's choice was kept.
     public let forcedCoreType: String?
+    /// The OPENBLAS_CORETYPE the environment had already set (kept as the user's choice), if any.
+    public let environmentCoreType: String?
     private let setThreads: skipdit_set_threads_fn?
 
     /// Environment variable that disables the SkylakeX override (for the "as shipped" benchmark).
@@ -40,7 +42,8 @@ public final class OpenBLASLibrary: @unchecked Sendable {
 
     private init() throws(OpenBLASError) {
         var forced: String?
-        if getenv("OPENBLAS_CORETYPE") == nil, getenv(Self.keepCoreTypeVariable) == nil, CPUFeatures.hasAVX512 {
+        environmentCoreType = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
+        if environmentCoreType == nil, getenv(Self.keepCoreTypeVariable) == nil, CPUFeatures.hasAVX512 {
             setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
             forced = "SkylakeX"
         }
