@@ -24,13 +24,11 @@ test: deps
 demo: build
 	scripts/demo
 
-# The benchmarks measure what the daemon does under systemd (a clean environment): an
-# OPENBLAS_CORETYPE left in a login environment would override skipdit's choice of OpenBLAS kernels.
 bench: build
-	env -u OPENBLAS_CORETYPE $(BIN) bench gemm
-	env -u OPENBLAS_CORETYPE $(BIN) bench forward
-	env -u OPENBLAS_CORETYPE $(BIN) bench vae
-	env -u OPENBLAS_CORETYPE $(BIN) bench cache
+	$(BIN) bench gemm
+	$(BIN) bench forward
+	$(BIN) bench vae
+	$(BIN) bench cache
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift

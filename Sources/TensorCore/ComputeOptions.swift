@@ -79,9 +79,14 @@ extension OneDNNEngine: GEMMEngineDescribing {
 extension OpenBLASEngine: GEMMEngineDescribing {
     public var info: GEMMEngineInfo {
         var notes: [String] = []
-        if let forced = lib.forcedCoreType { notes.append("OPENBLAS_CORETYPE=\(forced) set (AVX-512 CPU)") }
-        if let chosen = lib.environmentCoreType {
-            notes.append("OPENBLAS_CORETYPE=\(chosen) from the environment, kept (unset it to let skipdit choose)")
+        switch (lib.forcedCoreType, lib.environmentCoreType) {
+        case (let forced?, let previous?) where previous != forced:
+            notes.append(
+                "OPENBLAS_CORETYPE=\(forced) set (AVX-512 CPU), replacing \(previous) from the environment "
+                    + "(\(OpenBLASLibrary.keepCoreTypeVariable)=1 keeps it)")
+        case (let forced?, _): notes.append("OPENBLAS_CORETYPE=\(forced) set (AVX-512 CPU)")
+        case (nil, let previous?): notes.append("OPENBLAS_CORETYPE=\(previous) from the environment")
+        case (nil, nil): break
         }
         return GEMMEngineInfo(
             backend: .openblas, precision: .fp32, threads: Parallel.threadCount,

@@ -1,8 +1,10 @@
 // OpenBLAS, loaded at run time with dlopen so that OPENBLAS_CORETYPE is set before the library
 // reads it. Debian's OpenBLAS 0.3.21 has detected AVX-512 Zen CPUs as Haswell (about half speed);
-// on CPUs with AVX-512 we ask for its SkylakeX kernels unless the user already chose a core type.
-// (Where the CPU also shows avx512_bf16, 0.3.21 picks Cooperlake, whose sgemm kernels are the
-// SkylakeX ones, so forcing SkylakeX costs nothing there.)
+// on CPUs with AVX-512 we ask for its SkylakeX kernels, also over an OPENBLAS_CORETYPE found in the
+// environment (some login environments set Haswell for other programs' sake; the Haswell kernels
+// are never the faster ones on an AVX-512 CPU). SKIPDIT_OPENBLAS_AS_SHIPPED=1 leaves the choice to
+// OpenBLAS and the environment. (Where the CPU also shows avx512_bf16, 0.3.21 picks Cooperlake,
+// whose sgemm kernels are the SkylakeX ones, so forcing SkylakeX costs nothing there.)
 
 import COpenBLAS
 import Foundation
@@ -27,9 +29,9 @@ public final class OpenBLASLibrary: @unchecked Sendable {
     public let sgemm: skipdit_sgemm_fn
     /// The kernel family OpenBLAS chose, e.g. "Haswell" or "SkylakeX".
     public let coreName: String
-    /// The OPENBLAS_CORETYPE this process set, or nil when the environment's choice was kept.
+    /// The OPENBLAS_CORETYPE this process set, or nil when OpenBLAS and the environment chose.
     public let forcedCoreType: String?
-    /// The OPENBLAS_CORETYPE the environment had already set (kept as the user's choice), if any.
+    /// The OPENBLAS_CORETYPE the environment had set before, if any (replaced when `forcedCoreType`).
     public let environmentCoreType: String?
     private let setThreads: skipdit_set_threads_fn?
 
@@ -43,7 +45,7 @@ public final class OpenBLASLibrary: @unchecked Sendable {
     private init() throws(OpenBLASError) {
         var forced: String?
         environmentCoreType = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }
-        if environmentCoreType == nil, getenv(Self.keepCoreTypeVariable) == nil, CPUFeatures.hasAVX512 {
+        if getenv(Self.keepCoreTypeVariable) == nil, CPUFeatures.hasAVX512 {
             setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
             forced = "SkylakeX"
         }
