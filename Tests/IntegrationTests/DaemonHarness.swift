@@ -30,6 +30,20 @@ enum SkipditBinary {
         return repositoryRoot.appendingPathComponent(".build/release/skipdit")
     }
 
+    /// Runs the binary to completion; returns its exit status and its stdout and stderr together.
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = try require()
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     /// The binary, or a failure that says how to build it.
     static func require() throws -> URL {
         let url = self.url
@@ -174,16 +188,7 @@ final class TestSpool {
 
     /// Runs a short skipdit command (status, cancel) against this spool's config.
     func command(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = try SkipditBinary.require()
-        process.arguments = arguments + ["--config", config.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try SkipditBinary.run(arguments + ["--config", config.path])
     }
 
     /// Removes the temporary folder.

@@ -1,6 +1,6 @@
 """Procedural training clips for the demo model: one shape (circle, square, triangle or diamond) on a
-flat, slightly graded background, moving in one of the CLASSES ways over FRAMES frames of SIZE x SIZE
-pixels. Colours, sizes, positions, speeds and backgrounds vary; everything follows from one
+flat background, moving in one of the CLASSES ways over FRAMES frames of SIZE x SIZE
+pixels. Colours (from small palettes), sizes, positions, speeds and backgrounds vary; everything follows from one
 numpy Generator, so a seed gives the same clips on every machine.
 
 Clips are float32 (N, F, 3, H, W) in [-1, 1] (the VAE's pixel range), labels int64 (N,).
@@ -14,18 +14,19 @@ CLASSES = ["left", "right", "up", "down", "grow", "shrink", "bounce"]
 SHAPES = ["circle", "square", "triangle", "diamond"]
 
 
-def _hsv_to_rgb(h, s, v):
-    i = int(h * 6) % 6
-    f = h * 6 - int(h * 6)
-    p, q, t = v * (1 - s), v * (1 - f * s), v * (1 - (1 - f) * s)
-    return np.array([(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)][i], dtype=np.float64)
+# A small palette (less for a tiny model to learn than continuous colours): saturated shape colours
+# and muted backgrounds, every pair far enough apart to stand out.
+FOREGROUNDS = [(0.95, 0.20, 0.15), (1.00, 0.65, 0.10), (0.95, 0.90, 0.20), (0.20, 0.85, 0.30),
+               (0.20, 0.55, 1.00), (0.85, 0.25, 0.90), (0.95, 0.95, 0.95)]
+BACKGROUNDS = [(0.12, 0.12, 0.14), (0.45, 0.45, 0.48), (0.10, 0.16, 0.35), (0.12, 0.30, 0.16),
+               (0.78, 0.72, 0.60), (0.35, 0.12, 0.12)]
 
 
 def _colours(rng):
-    """A background (muted, any brightness) and a saturated shape colour that stands out from it."""
+    """A background and a shape colour from the palettes that stand out from each other."""
     while True:
-        bg = _hsv_to_rgb(rng.random(), rng.uniform(0.0, 0.5), rng.uniform(0.1, 0.9))
-        fg = _hsv_to_rgb(rng.random(), rng.uniform(0.6, 1.0), rng.uniform(0.6, 1.0))
+        bg = np.array(BACKGROUNDS[rng.integers(len(BACKGROUNDS))])
+        fg = np.array(FOREGROUNDS[rng.integers(len(FOREGROUNDS))])
         if np.linalg.norm(fg - bg) > 0.55:
             return bg, fg
 
@@ -55,10 +56,11 @@ def _trajectory(label, rng):
     t = np.linspace(0.0, 1.0, FRAMES)
     name = CLASSES[label]
     if name in ("left", "right", "up", "down"):
-        r = rng.uniform(6.0, 10.0)
-        travel = rng.uniform(26.0, 64.0 - 2 * r - 6)
-        start = rng.uniform(r + 3, SIZE - r - 3 - travel)
-        along = start + travel * t
+        # edge to edge: the frame index alone says where the shape is along its path, which gives the
+        # model a strong reason to use the frame position (without it, left and right look alike)
+        r = rng.uniform(8.0, 11.0)
+        start, end = r + 2 + rng.uniform(0.0, 2.0), SIZE - r - 2 - rng.uniform(0.0, 2.0)
+        along = start + (end - start) * t
         if name in ("left", "up"):
             along = along[::-1]
         across = np.full(FRAMES, rng.uniform(r + 3, SIZE - r - 3))
@@ -72,12 +74,12 @@ def _trajectory(label, rng):
         m = r1 * 1.2 + 2
         cx, cy = rng.uniform(m, SIZE - m), rng.uniform(m, SIZE - m)
         return np.full(FRAMES, cx), np.full(FRAMES, cy), rs
-    # bounce: falls onto a floor and bounces, 1.5 to 2.5 bounces per clip
-    r = rng.uniform(6.0, 9.0)
+    # bounce: falls onto a floor near mid-clip and rises back up (about one bounce per clip)
+    r = rng.uniform(7.0, 10.0)
     floor = rng.uniform(SIZE - r - 8, SIZE - r - 2)
-    height = rng.uniform(22.0, floor - r - 4)
-    bounces = rng.uniform(1.5, 2.5)
-    phase = rng.uniform(0.0, 0.5)
+    height = rng.uniform(24.0, floor - r - 4)
+    bounces = rng.uniform(0.85, 1.15)
+    phase = rng.uniform(-0.05, 0.05)
     ys = floor - height * np.abs(np.cos(np.pi * (bounces * t + phase)))
     cx = rng.uniform(r + 3, SIZE - r - 3)
     return np.full(FRAMES, cx), ys, np.full(FRAMES, r)
@@ -88,9 +90,7 @@ def make_clip(label, rng):
     bg, fg = _colours(rng)
     shape = SHAPES[rng.integers(len(SHAPES))]
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float64) + 0.5
-    angle = rng.uniform(0, 2 * np.pi)
-    grad = rng.uniform(0.0, 0.08) * ((xx - SIZE / 2) * np.cos(angle) + (yy - SIZE / 2) * np.sin(angle)) / (SIZE / 2)
-    background = np.clip(bg[:, None, None] + grad[None], 0.0, 1.0)
+    background = np.broadcast_to(bg[:, None, None], (3, SIZE, SIZE))
     xs, ys, rs = _trajectory(label, rng)
     frames = np.empty((FRAMES, 3, SIZE, SIZE), dtype=np.float32)
     for f in range(FRAMES):

@@ -28,7 +28,7 @@ REVERSED = torch.tensor([1, 0, 3, 2, 5, 4, 6])  # label of a clip played backwar
 
 p = argparse.ArgumentParser()
 p.add_argument("--work", type=pathlib.Path, required=True)
-p.add_argument("--steps", type=int, default=5000)
+p.add_argument("--steps", type=int, default=8000)
 p.add_argument("--batch", type=int, default=16)
 p.add_argument("--lr", type=float, default=1e-3)
 p.add_argument("--clips", type=int, default=3000)
@@ -78,6 +78,7 @@ ema = LatteSkip(latent_size=size, patch_size=args.patch, in_channels=channels, h
 ema.load_state_dict(model.state_dict())
 ema.requires_grad_(False)
 params = [p for p in model.parameters() if p.requires_grad]
+ema_params, model_params = list(ema.parameters()), list(model.parameters())
 opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
 warmup = 200
 lr_at = lambda s: args.lr * min(1.0, (s + 1) / warmup) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * s / args.steps)))
@@ -125,8 +126,7 @@ while step < args.steps:
     opt.step()
     decay = min(0.999, (1 + step) / (10 + step))
     with torch.no_grad():
-        for pe, pm in zip(ema.parameters(), model.parameters()):
-            pe.mul_(decay).add_(pm.detach(), alpha=1 - decay)
+        torch._foreach_lerp_(ema_params, model_params, 1 - decay)
     step += 1
     run_mse += mse.mean().item(); run_vb += vb.mean().item()
     if step % 50 == 0:

@@ -21,7 +21,7 @@ from data import make_dataset, to_uint8
 
 p = argparse.ArgumentParser()
 p.add_argument("--work", type=pathlib.Path, required=True)
-p.add_argument("--steps", type=int, default=1500)
+p.add_argument("--steps", type=int, default=2000)
 p.add_argument("--batch", type=int, default=16)
 p.add_argument("--lr", type=float, default=1e-3)
 p.add_argument("--clips", type=int, default=1000)
