@@ -81,6 +81,23 @@ def classify(tr):
     return "none"
 
 
+def order_sensitivity(model, z, y, diffusion, t=500, seed=0):
+    """How much the model's noise prediction depends on the order of the frames: the relative mean
+    square difference between eps(x) and reversed(eps(reversed(x))) for noisy clips z (B, F, C, H, W)
+    at timestep t. Near 0 the model ignores frame order (temp_embed), so it cannot tell a motion from
+    its reverse (left from right); this must grow for the class's direction to show."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    tt = torch.full((len(z),), t)
+    x = diffusion.q_sample(z, tt, torch.randn(z.shape, generator=g))
+    with torch.no_grad():
+        c = z.shape[2]
+        a = model(x, tt, y)[:, :, :c]
+        b = model(x.flip(1), tt, y)[:, :, :c].flip(1)
+    return float((a - b).pow(2).mean() / a.pow(2).mean())
+
+
 def report(results):
     """results: list of (class name, seed, seen) -> prints a per-class line, returns the accuracy."""
     right = 0

@@ -22,6 +22,7 @@ from diffusers import AutoencoderKL
 from common import make_deterministic, save_grid
 from data import CLASSES, make_dataset, to_uint8
 from diffusion import Diffusion
+from evaluate import order_sensitivity
 from latte_skip import LatteSkip
 
 REVERSED = torch.tensor([1, 0, 3, 2, 5, 4, 6])  # label of a clip played backwards
@@ -135,6 +136,9 @@ while step < args.steps:
         run_mse = run_vb = 0.0
     if step % args.save_every == 0 or step == args.steps:
         save()
+        probe = (mean[:64, ::stride] * scale, labels[:64])
+        print(f"latte step {step:5d} EMA frame-order sensitivity {order_sensitivity(ema, *probe, diffusion):.2e}",
+              flush=True)
 
 # ---- preview: one EMA sample per class (DDIM 20, guidance 4) --------------------------------
 ema.eval()
