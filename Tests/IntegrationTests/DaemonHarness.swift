@@ -30,11 +30,17 @@ enum SkipditBinary {
         return repositoryRoot.appendingPathComponent(".build/release/skipdit")
     }
 
-    /// Runs the binary to completion; returns its exit status and its stdout and stderr together.
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs the binary to completion, with `environment` added to this process's; returns its exit
+    /// status and its stdout and stderr together.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+        status: Int32, output: String
+    ) {
         let process = Process()
         process.executableURL = try require()
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -9,21 +9,14 @@ import XCTest
 final class OpenBLASCoreTests: XCTestCase {
     /// The "library" of a one-shape `bench gemm` run with `environment` added.
     private func library(_ environment: [String: String]) throws -> String {
-        let process = Process()
-        process.executableURL = try SkipditBinary.require()
-        process.arguments = [
-            "bench", "gemm", "--backend", "openblas", "--shape", "64x64x64", "--runs", "1", "--warmup", "0",
-            "--no-shipped", "--json",
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        let line = try XCTUnwrap(String(decoding: data, as: UTF8.self).split(separator: "\n").first)
+        let (status, output) = try SkipditBinary.run(
+            [
+                "bench", "gemm", "--backend", "openblas", "--shape", "64x64x64", "--runs", "1", "--warmup", "0",
+                "--no-shipped", "--json",
+            ], environment: environment)
+        XCTAssertEqual(status, 0, output)
+        // The JSON line (stdout); the notes go to stderr.
+        let line = try XCTUnwrap(output.split(separator: "\n").first { $0.hasPrefix("{") }, output)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         return try XCTUnwrap(object["library"] as? String)
     }
