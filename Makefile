@@ -28,7 +28,7 @@ bench: build
 	$(BIN) bench gemm
 	$(BIN) bench forward
 	$(BIN) bench vae
-	$(BIN) bench cache
+	$(BIN) bench cache --runs 3
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift

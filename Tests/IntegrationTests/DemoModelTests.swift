@@ -1,10 +1,8 @@
 // The shipped demo model (Models/demo, trained by tools/demo-model) draws the motion its class names:
 // every class is rendered for several seeds through `skipdit render` with the shipped demo config
 // (the `make demo` path), without Skip-Cache and with N = 2; the MP4s are decoded back with ffmpeg
-// and the shape's track on the frames must show the class's motion (ShapeTrack).
-//
-// The demo model is not shipped yet (issue 7; tools/demo-model/README.md says where its training
-// stands): until Models/demo/latte-demo.pt exists these tests are skipped, with that reason.
+// and the shape's track on the frames must show the class's motion (ShapeTrack). The margins are wide:
+// translations travel 35-39 px (10 needed), bounces fall and rise 22-33 px (6), sizes change 5-8x (2).
 
 import Foundation
 import XCTest
@@ -12,15 +10,11 @@ import XCTest
 final class DemoModelTests: XCTestCase {
     static let root = SkipditBinary.repositoryRoot
     static let config = root.appendingPathComponent("etc/skipdit/demo.yaml")
-    static let checkpoint = root.appendingPathComponent("Models/demo/latte-demo.pt")
     static let classes = root.appendingPathComponent("Models/demo/classes.txt")
     static let seeds = [1, 2, 3]
     static let size = 64
 
     private func renderAll(cache: String) throws -> [(label: String, seed: Int, motion: String)] {
-        guard FileManager.default.fileExists(atPath: Self.checkpoint.path) else {
-            throw XCTSkip("the demo model is not shipped yet: \(Self.checkpoint.path) is missing (issue 7)")
-        }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent(
             "skipdit-demo-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: output) }

@@ -1,5 +1,5 @@
-"""Procedural training clips for the demo model: one shape (circle, square, triangle or diamond) on a
-flat background, moving in one of the CLASSES ways over FRAMES frames of SIZE x SIZE
+"""Procedural training clips for the demo model: one bright shape (circle, square, triangle or diamond) on a
+flat dark background, moving in one of the CLASSES ways over FRAMES frames of SIZE x SIZE
 pixels. Colours (from small palettes), sizes, positions, speeds and backgrounds vary; everything follows from one
 numpy Generator, so a seed gives the same clips on every machine.
 
@@ -11,15 +11,23 @@ import numpy as np
 FRAMES = 16
 SIZE = 64
 CLASSES = ["left", "right", "up", "down", "grow", "shrink", "bounce"]
+MIRROR = [1, 0, 3, 2, 5, 4, 6]  # the class of a clip played backwards
 SHAPES = ["circle", "square", "triangle", "diamond"]
+# Paths run through the middle of the frame, give or take JITTER pixels: a position spread over the
+# whole frame smears the class-conditional mean frame out as well (see the palette below).
+JITTER = 5.0
 
 
-# A small palette (less for a tiny model to learn than continuous colours): saturated shape colours
-# and muted backgrounds, every pair far enough apart to stand out.
-FOREGROUNDS = [(0.95, 0.20, 0.15), (1.00, 0.65, 0.10), (0.95, 0.90, 0.20), (0.20, 0.85, 0.30),
-               (0.20, 0.55, 1.00), (0.85, 0.25, 0.90), (0.95, 0.95, 0.95)]
-BACKGROUNDS = [(0.12, 0.12, 0.14), (0.45, 0.45, 0.48), (0.10, 0.16, 0.35), (0.12, 0.30, 0.16),
-               (0.78, 0.72, 0.60), (0.35, 0.12, 0.12)]
+# A small palette (less for a tiny model to learn than continuous colours): bright, saturated shape
+# colours on dark backgrounds. Keeping every shape brighter than its background matters: the
+# class-conditional mean of a frame must show where the shape is, or the high-noise steps (where a
+# sample's motion is decided) cannot learn it. With light and dark backgrounds and shapes mixed, the
+# mean frame is nearly flat and the best order-blind prediction is within 1.3% of the best
+# order-aware one, so the trained model ignored frame order and confused left with right.
+FOREGROUNDS = [(1.00, 0.45, 0.35), (1.00, 0.75, 0.25), (1.00, 0.95, 0.40), (0.45, 1.00, 0.50),
+               (0.45, 0.80, 1.00), (1.00, 0.55, 1.00), (0.95, 0.95, 0.95)]
+BACKGROUNDS = [(0.06, 0.06, 0.08), (0.05, 0.07, 0.16), (0.05, 0.12, 0.07), (0.15, 0.05, 0.05),
+               (0.10, 0.05, 0.13), (0.04, 0.11, 0.12)]
 
 
 def _colours(rng):
@@ -63,7 +71,7 @@ def _trajectory(label, rng):
         along = start + (end - start) * t
         if name in ("left", "up"):
             along = along[::-1]
-        across = np.full(FRAMES, rng.uniform(r + 3, SIZE - r - 3))
+        across = np.full(FRAMES, SIZE / 2 + rng.uniform(-JITTER, JITTER))
         xs, ys = (along, across) if name in ("left", "right") else (across, along)
         return xs, ys, np.full(FRAMES, r)
     if name in ("grow", "shrink"):
@@ -71,8 +79,7 @@ def _trajectory(label, rng):
         rs = r0 + (r1 - r0) * t
         if name == "shrink":
             rs = rs[::-1]
-        m = r1 * 1.2 + 2
-        cx, cy = rng.uniform(m, SIZE - m), rng.uniform(m, SIZE - m)
+        cx, cy = SIZE / 2 + rng.uniform(-JITTER, JITTER, size=2)
         return np.full(FRAMES, cx), np.full(FRAMES, cy), rs
     # bounce: falls onto a floor near mid-clip and rises back up (about one bounce per clip)
     r = rng.uniform(7.0, 10.0)
@@ -81,7 +88,7 @@ def _trajectory(label, rng):
     bounces = rng.uniform(0.85, 1.15)
     phase = rng.uniform(-0.05, 0.05)
     ys = floor - height * np.abs(np.cos(np.pi * (bounces * t + phase)))
-    cx = rng.uniform(r + 3, SIZE - r - 3)
+    cx = SIZE / 2 + rng.uniform(-JITTER, JITTER)
     return np.full(FRAMES, cx), ys, np.full(FRAMES, r)
 
 

@@ -22,12 +22,13 @@ p.add_argument("--out", type=pathlib.Path, required=True)
 args = p.parse_args()
 args.out.mkdir(parents=True, exist_ok=True)
 
-scale = float(torch.load(args.work / "latents.pt", weights_only=True)["scale"])
+ck = torch.load(args.work / "latte.pt", weights_only=False)
+# the transformer was trained on latents * scale (unit variance) * latent_std
+scale = float(torch.load(args.work / "latents.pt", weights_only=True)["scale"]) * ck["args"].get("latent_std", 1.0)
 vae = AutoencoderKL.from_pretrained(args.work / "vae")
 vae.register_to_config(scaling_factor=round(scale, 5))
 vae.save_pretrained(args.out / "vae", safe_serialization=True)
 
-ck = torch.load(args.work / "latte.pt", weights_only=False)
 ema = {k: v.detach().to(torch.float32).contiguous().clone() for k, v in ck["ema"].items()}
 torch.save({"ema": ema}, args.out / "latte-demo.pt")
 (args.out / "classes.txt").write_text("".join(c + "\n" for c in CLASSES))
