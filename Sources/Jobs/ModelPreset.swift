@@ -14,7 +14,8 @@
 // Class-to-video Skip-Cache thresholds are fixed in the official code (start_deepcache_at = 900,
 // close_deepcache_at = 50); only N varies (`--deepcache N`, released default 2). The official t2v
 // sample script has no fixed seed (the daemon uses 0). `demo` is for the shipped demo model
-// (Models/demo) and the tiny fixture models: a short DDIM run; its class count comes from the entry (`num_classes`/`classes`, 0 = unconditional).
+// (Models/demo) and the tiny fixture models: a short DDIM run; its class count comes from the entry
+// (`num_classes`/`classes`, 0 = unconditional).
 
 /// A dataset whose official sample config supplies a model's defaults.
 public enum ModelPreset: String, Sendable, Codable, CaseIterable {
