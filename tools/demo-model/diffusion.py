@@ -35,12 +35,17 @@ class Diffusion:
     def q_sample(self, x0, t, noise):
         return self._at(self.sqrt_ac, t, x0.ndim) * x0 + self._at(self.sqrt_1m_ac, t, x0.ndim) * noise
 
+    def predict_x0(self, x_t, t, eps):
+        """The clean sample that x_t and the predicted noise eps imply at timesteps t (B,)."""
+        n = x_t.ndim
+        return self._at(self.sqrt_recip_ac, t, n) * x_t - self._at(self.sqrt_recipm1_ac, t, n) * eps
+
     def p_mean_logvar(self, x_t, t, eps, v):
         """Model mean and log variance from eps and the variance value v (learned range)."""
         n = x_t.ndim
         frac = (v + 1) / 2
         logvar = frac * self._at(self.log_betas, t, n) + (1 - frac) * self._at(self.post_logvar, t, n)
-        x0 = self._at(self.sqrt_recip_ac, t, n) * x_t - self._at(self.sqrt_recipm1_ac, t, n) * eps
+        x0 = self.predict_x0(x_t, t, eps)
         mean = self._at(self.coef1, t, n) * x0 + self._at(self.coef2, t, n) * x_t
         return mean, logvar, x0
 

@@ -86,7 +86,7 @@ def mirror_gap(model, z, y, diffusion, t=850, seed=0):
     motion is decided: the relative increase of the x0 prediction's error on noisy clips z
     (B, F, C, H, W) of labels y when each label is replaced by its mirror (left <-> right, up <-> down,
     grow <-> shrink; bounce clips are left out). Near 0 the model ignores the frame order
-    (temp_embed) and cannot tell a motion from its reverse; the first demo models stayed below 1e-3."""
+    (temp_embed) and cannot tell a motion from its reverse: run 5 (4,000 steps) 1.2e-3, run 6 (shipped) 2.0."""
     import torch
 
     mirror = torch.tensor(MIRROR)
@@ -95,12 +95,11 @@ def mirror_gap(model, z, y, diffusion, t=850, seed=0):
     g = torch.Generator().manual_seed(seed)
     tt = torch.full((len(z),), t)
     x = diffusion.q_sample(z, tt, torch.randn(z.shape, generator=g))
-    a = float(diffusion.ac[t])
     c = z.shape[2]
     with torch.no_grad():
         def x0_error(labels):
             eps = model(x, tt, labels)[:, :, :c]
-            return float(((x - (1 - a) ** 0.5 * eps) / a ** 0.5 - z).pow(2).mean())
+            return float((diffusion.predict_x0(x, tt, eps) - z).pow(2).mean())
         return x0_error(mirror[y]) / x0_error(y) - 1
 
 
