@@ -33,6 +33,12 @@ def make_deterministic(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def latent_scale(latents, train_args) -> float:
+    """The factor from VAE latents to the transformer's: latents.pt's unit-variance scale times the
+    --latent-std the transformer was trained with (checkpoints from before that option: 1)."""
+    return float(latents["scale"]) * train_args.get("latent_std", 1.0)
+
+
 def save_grid(path, rows):
     """Writes rows of uint8 (H, W, 3) frames as one PNG (a preview for people, not for training)."""
     from PIL import Image

@@ -120,7 +120,7 @@ def sample_model(args):
     import torch
     from diffusers import AutoencoderKL
 
-    from common import make_deterministic
+    from common import latent_scale, make_deterministic
     from diffusion import Diffusion
     from latte_skip import LatteSkip
     from data import to_uint8
@@ -129,7 +129,7 @@ def sample_model(args):
     ck = torch.load(args.work / "latte.pt", weights_only=False)
     a = ck["args"]
     lat = torch.load(args.work / "latents.pt", weights_only=True)
-    scale, frames = float(lat["scale"]) * a.get("latent_std", 1.0), a["frames"]
+    scale, frames = latent_scale(lat, a), a["frames"]
     ema = LatteSkip(latent_size=8, patch_size=a["patch"], in_channels=4, hidden_size=a["hidden"], num_heads=a["heads"],
                     num_frames=frames, num_classes=len(CLASSES))
     ema.load_state_dict(ck["ema"])

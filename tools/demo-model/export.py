@@ -14,6 +14,7 @@ import pathlib
 import torch
 from diffusers import AutoencoderKL
 
+from common import latent_scale
 from data import CLASSES
 
 p = argparse.ArgumentParser()
@@ -23,8 +24,7 @@ args = p.parse_args()
 args.out.mkdir(parents=True, exist_ok=True)
 
 ck = torch.load(args.work / "latte.pt", weights_only=False)
-# the transformer was trained on latents * scale (unit variance) * latent_std
-scale = float(torch.load(args.work / "latents.pt", weights_only=True)["scale"]) * ck["args"].get("latent_std", 1.0)
+scale = latent_scale(torch.load(args.work / "latents.pt", weights_only=True), ck["args"])
 vae = AutoencoderKL.from_pretrained(args.work / "vae")
 vae.register_to_config(scaling_factor=round(scale, 5))
 vae.save_pretrained(args.out / "vae", safe_serialization=True)

@@ -20,12 +20,11 @@ import time
 import torch
 from diffusers import AutoencoderKL
 
-from common import make_deterministic, save_grid
+from common import latent_scale, make_deterministic, save_grid
 from data import CLASSES, MIRROR, make_dataset, to_uint8
 from diffusion import Diffusion
 from evaluate import mirror_gap
 from latte_skip import LatteSkip
-
 
 p = argparse.ArgumentParser()
 p.add_argument("--work", type=pathlib.Path, required=True)
@@ -70,7 +69,7 @@ else:
           f"scaling factor {scale:.5f}", flush=True)
     del clips
 mean, std, labels = lat["mean"], lat["std"], lat["labels"]
-scale = float(lat["scale"]) * args.latent_std
+scale = latent_scale(lat, vars(args))
 num_classes, channels, size = len(CLASSES), mean.shape[2], mean.shape[3]
 frames, stride = args.frames, mean.shape[1] // args.frames
 assert frames * stride == mean.shape[1], f"--frames must divide the clip length {mean.shape[1]}"
@@ -108,10 +107,11 @@ def save():
 diffusion = Diffusion()
 # Noise-prediction MSE alone barely trains the high-noise steps, where the sampler decides where the
 # shape goes in each frame: there eps-MSE = SNR * x0-MSE with SNR(700) = 0.007, and an unweighted
-# model learns to ignore frame order and the direction of its class (README, "What made it work"). Weighting by
-# 1 / SNR turns the MSE into the x0 error for SNR < 1, capped at CAP.
+# model learns to ignore frame order and the direction of its class (README, "What made it work").
+# Weighting by 1 / SNR turns the MSE into the x0 error for SNR < 1, capped at CAP.
 snr = torch.from_numpy(diffusion.ac / (1 - diffusion.ac)).float()
 weights = (1 / snr).clamp(1.0, args.weight_cap)
+mirrored = torch.tensor(MIRROR)  # the label of each class played backwards
 model.train()
 start, run_mse, run_vb = time.time(), 0.0, 0.0
 while step < args.steps:
@@ -122,7 +122,7 @@ while step < args.steps:
     y = labels[idx].clone()
     rev = torch.rand(args.batch, generator=g) < 0.5
     z[rev] = z[rev].flip(1)
-    y[rev] = torch.tensor(MIRROR)[y[rev]]
+    y[rev] = mirrored[y[rev]]
     y[torch.rand(args.batch, generator=g) < 0.1] = num_classes  # label dropout for CFG
     t = torch.randint(0, 1000, (args.batch,), generator=g)
     noise = torch.randn(z.shape, generator=g)
