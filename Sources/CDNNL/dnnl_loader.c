@@ -34,6 +34,7 @@ static struct {
     dnnl_status_t (*dnnl_stream_wait)(dnnl_stream_t stream);
     const dnnl_version_t * (*dnnl_version)(void);
     void (*omp_set_num_threads)(int);
+    void (*omp_set_dynamic)(int);
 } api;
 
 static const char *load_error = "libdnnl not loaded";
@@ -211,11 +212,15 @@ static void load(void) {
         return;
     }
     *(void **)&api.omp_set_num_threads = dlsym(h, "omp_set_num_threads");  // optional
+    *(void **)&api.omp_set_dynamic = dlsym(h, "omp_set_dynamic");          // optional
     load_error = NULL;
 }
 
 int skipdit_omp_set_num_threads(int n) {
     if (skipdit_dnnl_load() || !api.omp_set_num_threads) return 0;
+    // Exactly n threads: with dynamic adjustment (OMP_DYNAMIC=true in the environment) the runtime
+    // may give a region fewer, and oneDNN would split, and sum, its work another way.
+    if (api.omp_set_dynamic) api.omp_set_dynamic(0);
     api.omp_set_num_threads(n);
     return 1;
 }

@@ -49,6 +49,7 @@ enum ResultRecord {
                     ])
                 ),
                 ("timings", timings(totals, extra: ["total"])),
+                ("computed_by", .mapping(result.computedBy.map { ($0.0, .string($0.1)) })),
             ] + attempt(start) + [("software", software)])
     }
 

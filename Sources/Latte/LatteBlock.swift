@@ -32,12 +32,14 @@ struct LatteBlock {
     }
 }
 
-/// Scratch buffers reused by every block of one forward (sized for the largest call).
+/// Scratch buffers reused by every block of one forward (sized for the largest call), from
+/// `ScratchMemory` (aligned; poisoned in the determinism tests, so a read of a slot no kernel wrote
+/// shows up).
 final class BlockWorkspace {
-    private(set) var normed = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-    private(set) var qkv = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-    private(set) var attended = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-    private(set) var mlp = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var normed = ScratchMemory.allocateFloats(1)
+    private(set) var qkv = ScratchMemory.allocateFloats(1)
+    private(set) var attended = ScratchMemory.allocateFloats(1)
+    private(set) var mlp = ScratchMemory.allocateFloats(1)
     private var capacityTokens = 0
     private var capacityHidden = 0
     private var capacityMLP = 0
@@ -48,17 +50,14 @@ final class BlockWorkspace {
         capacityTokens = max(tokens, capacityTokens)
         capacityHidden = max(hidden, capacityHidden)
         capacityMLP = max(mlpHidden, capacityMLP)
-        normed = .allocate(capacity: capacityTokens * capacityHidden)
-        qkv = .allocate(capacity: capacityTokens * 3 * capacityHidden)
-        attended = .allocate(capacity: capacityTokens * capacityHidden)
-        mlp = .allocate(capacity: capacityTokens * capacityMLP)
+        normed = ScratchMemory.allocateFloats(capacityTokens * capacityHidden)
+        qkv = ScratchMemory.allocateFloats(capacityTokens * 3 * capacityHidden)
+        attended = ScratchMemory.allocateFloats(capacityTokens * capacityHidden)
+        mlp = ScratchMemory.allocateFloats(capacityTokens * capacityMLP)
     }
 
     private func release() {
-        normed.deallocate()
-        qkv.deallocate()
-        attended.deallocate()
-        mlp.deallocate()
+        for p in [normed, qkv, attended, mlp] { ScratchMemory.release(p) }
     }
 
     deinit { release() }

@@ -18,6 +18,9 @@ public struct JobResult: Sendable {
     public var videos: [FinishedVideo]
     /// Seconds per phase, summed over the videos (load, denoise, decode, encode).
     public var timings: [String: Double]
+    /// What the videos' bits depend on besides the job and the model (README, "Reproducibility"):
+    /// the GEMM library and its kernel family, precision, thread count and the CPU.
+    public var computedBy: [(String, String)]
 }
 
 public final class RenderPipeline: @unchecked Sendable {
@@ -58,8 +61,17 @@ public final class RenderPipeline: @unchecked Sendable {
         ].joined(separator: "|")
     }
 
-    /// Renders every video of `plan`, resuming from `resume` when it belongs to this plan.
-    public func render(plan: RenderPlan, resume: RenderState?, observer: RenderObserver) throws -> JobResult {
+    /// Renders the videos `videos` of `plan` (default: all), resuming from `resume` when it belongs to
+    /// this plan and to one of those videos. Each video depends only on the plan and its seed, so a
+    /// video rendered alone, on another machine or resumed from its state is the same file as in a
+    /// whole-job render (same binary, backend, precision and thread count).
+    public func render(plan: RenderPlan, resume: RenderState?, observer: RenderObserver, videos: Range<Int>? = nil)
+        throws -> JobResult
+    {
+        let range = videos ?? 0..<plan.videos.count
+        precondition(
+            range.lowerBound >= 0 && range.upperBound <= plan.videos.count && !range.isEmpty,
+            "videos \(range) of a job with \(plan.videos.count)")
         var timings: [String: Double] = [:]
         let loadStart = Date()
         observer.progress(
@@ -68,17 +80,17 @@ public final class RenderPipeline: @unchecked Sendable {
         timings["load"] = Date().timeIntervalSince(loadStart) - (timings["conditioning"] ?? 0)
         let digest = Self.digest(plan)
         var state: RenderState
-        if let resume, resume.planDigest == digest, resume.videoIndex < plan.videos.count,
+        if let resume, resume.planDigest == digest, range.contains(resume.videoIndex),
             resume.latents.shape == sampling.latentShape
         {
             state = resume
         } else {
-            state = freshState(digest: digest, video: 0, sampling: sampling, plan: plan, finished: [])
+            state = freshState(digest: digest, video: range.lowerBound, sampling: sampling, plan: plan, finished: [])
         }
         let started = Date()
-        let totalSteps = plan.steps * plan.videos.count
+        let totalSteps = plan.steps * range.upperBound
         let stepsDoneAtStart = state.videoIndex * plan.steps + state.iteration
-        while state.videoIndex < plan.videos.count {
+        while state.videoIndex < range.upperBound {
             let video = plan.videos[state.videoIndex]
             let index = state.videoIndex
             let latents = try sampling.denoise(seed: video.seed, state: &state, observer: observer) { step in
@@ -108,12 +120,23 @@ public final class RenderPipeline: @unchecked Sendable {
             for (k, v) in finished.timings { timings[k, default: 0] += v }
             let done = state.finishedVideos + [finished]
             state = freshState(digest: digest, video: index + 1, sampling: sampling, plan: plan, finished: done)
-            if state.videoIndex < plan.videos.count { try observer.save(state) }
+            if state.videoIndex < range.upperBound { try observer.save(state) }
         }
         observer.progress(
             RenderProgress(
                 phase: .done, video: plan.videos.count, videos: plan.videos.count, step: plan.steps, steps: plan.steps))
-        return JobResult(videos: state.finishedVideos, timings: timings)
+        return JobResult(videos: state.finishedVideos, timings: timings, computedBy: computedBy())
+    }
+
+    /// The engine that computed (library, kernel family, precision, threads) and the CPU it ran on.
+    private func computedBy() -> [(String, String)] {
+        var fields: [(String, String)] = []
+        if let info = ((try? models.engine(for: compute)) as? GEMMEngineDescribing)?.info {
+            fields += [
+                ("library", info.library), ("precision", info.precision.rawValue), ("threads", String(info.threads)),
+            ]
+        }
+        return fields + [("cpu", CPUFeatures.identity)]
     }
 
     /// The task's sampler and decoder for `plan`, after checking the model against the limits.

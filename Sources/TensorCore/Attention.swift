@@ -105,16 +105,18 @@ public enum Attention {
             // Few keys (temporal attention): SIMD tiles, all cores, no library calls.
             let padded = (keys + 15) & ~15
             Parallel.forRange(pairs, grain: max(1, 4096 / max(queries * padded, 1))) { range in
-                let kt = UnsafeMutablePointer<Float>.allocate(capacity: (headDim + 4) * padded)
-                defer { kt.deallocate() }
-                kt.update(repeating: 0, count: (headDim + 4) * padded)
+                // Kᵀ with zero padding columns (written explicitly: the SIMD rows read them), then
+                // four score rows.
+                let kt = ScratchMemory.allocateFloats((headDim + 4) * padded)
+                defer { ScratchMemory.release(kt) }
+                kt.update(repeating: 0, count: headDim * padded)
                 for pair in range { geometry.runSmall(pair: pair, transposedKeys: kt, scores: kt + headDim * padded) }
             }
         } else {
             // Larger tiles: one at a time (the GEMM engine is not called concurrently), the engine
             // and the softmax use all cores.
-            let s = UnsafeMutablePointer<Float>.allocate(capacity: geometry.block * keys)
-            defer { s.deallocate() }
+            let s = ScratchMemory.allocateFloats(geometry.block * keys)
+            defer { ScratchMemory.release(s) }
             let blocks = (queries + geometry.block - 1) / geometry.block
             for tile in 0..<(pairs * blocks) {
                 geometry.run(pair: tile / blocks, block: tile % blocks, scores: s, engine: engine)

@@ -28,12 +28,12 @@ final class OneDNNWeight: PreparedWeight, @unchecked Sendable {
         inFeatures = t.shape[1]
         precision = .bf16
         fp32 = nil
-        let p = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, t.count))
+        let p = ScratchMemory.allocate(bytes: 2 * t.count).bindMemory(to: UInt16.self, capacity: max(1, t.count))
         BFloat16.encode(t.pointer, count: t.count, into: p)
         bf16 = p
     }
 
-    deinit { bf16?.deallocate() }
+    deinit { bf16.map { ScratchMemory.release(UnsafeMutableRawPointer($0)) } }
 }
 
 /// oneDNN matmul engine. `precision` applies to `linear`; `gemm` is always fp32.
@@ -209,16 +209,16 @@ func scaleRows(_ c: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ld: Int, 
     }
 }
 
-/// Reusable, thread-safe scratch buffers (64-byte aligned), so hot loops do not allocate.
+/// Reusable, thread-safe scratch buffers from `ScratchMemory`, so hot loops do not allocate.
 final class ScratchPool: @unchecked Sendable {
     final class Buffer {
         let pointer: UnsafeMutableRawPointer
         let bytes: Int
         init(bytes: Int) {
             self.bytes = bytes
-            pointer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64)
+            pointer = ScratchMemory.allocate(bytes: bytes)
         }
-        deinit { pointer.deallocate() }
+        deinit { ScratchMemory.release(pointer) }
     }
 
     private let lock = NSLock()
@@ -234,7 +234,11 @@ final class ScratchPool: @unchecked Sendable {
         for i in free.indices where free[i].bytes >= bytes && (best.map { free[i].bytes < free[$0].bytes } ?? true) {
             best = i
         }
-        if let best { return free.remove(at: best) }
+        if let best {
+            let buffer = free.remove(at: best)
+            ScratchMemory.reuse(buffer.pointer, bytes: buffer.bytes)
+            return buffer
+        }
         return Buffer(bytes: bytes)
     }
 

@@ -155,7 +155,7 @@ final class DNNLPrimitive: @unchecked Sendable {
         deinit {
             for m in memories { skipdit_dnnl_memory_destroy(m) }
             if let scratchpad { skipdit_dnnl_memory_destroy(scratchpad) }
-            scratchBuffer?.deallocate()
+            scratchBuffer.map(ScratchMemory.release)
             skipdit_dnnl_stream_destroy(stream)
         }
     }
@@ -276,14 +276,14 @@ final class DNNLPrimitive: @unchecked Sendable {
                 if let m { memories.append(m) }
             }
             if scratchpadBytes > 0, let mdp = skipdit_dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0) {
-                let b = UnsafeMutableRawPointer.allocate(byteCount: scratchpadBytes, alignment: 64)
+                let b = ScratchMemory.allocate(bytes: scratchpadBytes)
                 buffer = b
                 try dnnlCheck(
                     skipdit_dnnl_memory_create(&scratch, mdp, runtime.engine, b), "dnnl_memory_create", "scratchpad")
             }
         } catch {
             for m in memories { skipdit_dnnl_memory_destroy(m) }
-            buffer?.deallocate()
+            buffer.map(ScratchMemory.release)
             skipdit_dnnl_stream_destroy(stream)
             throw error
         }

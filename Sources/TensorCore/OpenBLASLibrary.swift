@@ -49,6 +49,10 @@ public final class OpenBLASLibrary: @unchecked Sendable {
             setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
             forced = "SkylakeX"
         }
+        // The pool OpenBLAS starts when it loads: exactly the configured thread count, never one
+        // sized by OPENBLAS_NUM_THREADS/OMP_NUM_THREADS from the environment or the core count
+        // (`compute.threads` decides how every product is split, so it decides the results).
+        setenv("OPENBLAS_NUM_THREADS", String(Parallel.threadCount), 1)
         let candidates = ["libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0"]
         var handle: UnsafeMutableRawPointer?
         var lastError = "dlopen failed"
@@ -78,15 +82,26 @@ public final class OpenBLASLibrary: @unchecked Sendable {
 
 /// CPU feature detection from /proc/cpuinfo (Linux).
 public enum CPUFeatures {
-    public static let flags: Set<String> = {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [] }
-        for line in text.split(separator: "\n") where line.hasPrefix("flags") {
-            if let colon = line.firstIndex(of: ":") {
-                return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
-            }
+    /// The first processor's `key : value` fields of /proc/cpuinfo.
+    private static let fields: [String: String] = {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return [:] }
+        var result: [String: String] = [:]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.isEmpty { break }
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces)
+            result[key] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
-        return []
+        return result
     }()
+
+    public static let flags: Set<String> = Set((fields["flags"] ?? "").split(separator: " ").map(String.init))
+
+    /// "AMD EPYC (family 25, model 17)": what a result's bits may depend on (kernel paths differ
+    /// between CPU families).
+    public static var identity: String {
+        "\(fields["model name"] ?? "unknown CPU") (family \(fields["cpu family"] ?? "?"), model \(fields["model"] ?? "?"))"
+    }
     public static var hasAVX512: Bool { flags.contains("avx512f") }
     public static var hasAVX512BF16: Bool { flags.contains("avx512_bf16") }
 }

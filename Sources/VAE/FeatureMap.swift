@@ -6,22 +6,17 @@
 import Foundation
 import TensorCore
 
-/// Reusable 64-byte-aligned float buffers, so a decode does not map and fault in fresh pages for
+/// Reusable float buffers from `ScratchMemory`, so a decode does not map and fault in fresh pages for
 /// every layer of every frame. Thread-safe.
 final class BufferPool: @unchecked Sendable {
     final class Buffer {
         let pointer: UnsafeMutablePointer<Float>
         let capacity: Int
         init(capacity: Int) {
-            var raw: UnsafeMutableRawPointer?
-            let bytes = (max(capacity, 16) * MemoryLayout<Float>.stride + 63) & ~63
-            guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
-                fatalError("out of memory allocating \(bytes) bytes")
-            }
-            pointer = raw.bindMemory(to: Float.self, capacity: max(capacity, 16))
+            pointer = ScratchMemory.allocateFloats(max(capacity, 16))
             self.capacity = capacity
         }
-        deinit { free(pointer) }
+        deinit { ScratchMemory.release(pointer) }
     }
 
     private let lock = NSLock()
@@ -38,7 +33,11 @@ final class BufferPool: @unchecked Sendable {
             if let j = best, idle[j].capacity <= b.capacity { continue }
             best = i
         }
-        if let best { return idle.remove(at: best) }
+        if let best {
+            let buffer = idle.remove(at: best)
+            ScratchMemory.reuse(UnsafeMutableRawPointer(buffer.pointer), bytes: buffer.capacity * 4)
+            return buffer
+        }
         idle.removeAll { $0.capacity < count }
         return Buffer(capacity: count)
     }

@@ -101,8 +101,8 @@ struct GroupNorm {
         var partials: [Int: [Double]] = [:]
         Parallel.forRange(rowIndex.count) { range in
             var local = [Double](repeating: 0, count: c)
-            let acc = UnsafeMutablePointer<Float>.allocate(capacity: c)
-            defer { acc.deallocate() }
+            let acc = ScratchMemory.allocateFloats(c)
+            defer { ScratchMemory.release(acc) }
             for r in range {
                 let (mi, y) = rowIndex[r]
                 acc.update(repeating: 0, count: c)
