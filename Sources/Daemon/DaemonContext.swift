@@ -2,6 +2,9 @@
 // spool, the loaded-model cache, the job being rendered, and the stop request of a graceful shutdown.
 // Every mutable field sits behind one lock; heartbeats and the end of a job (finish or release) are
 // serialized by a second one so a heartbeat never races the job's move out of processing/.
+// The configuration in force carries the result of the model file check (ModelFileCheck, at start-up
+// and on reload): a model whose files are missing, unreadable or corrupt is refused on its own, its
+// jobs fail with the problem, and the other models keep serving.
 
 import Foundation
 import Jobs
@@ -33,7 +36,7 @@ final class DaemonContext: @unchecked Sendable {
         self.notifier = SystemdNotifier(environment: options.environment)
         self.logLevel = logLevel
         self.logger = logger
-        currentConfig = config
+        currentConfig = Self.checkModels(config, logger: logger)
         currentSpool = try SpoolAccess.open(config, logger: logger)
     }
 
@@ -41,6 +44,41 @@ final class DaemonContext: @unchecked Sendable {
     var config: DaemonConfig { lock.withLock { currentConfig } }
     /// The spool (rebuilt when a reload changes its timing).
     var spool: SpoolDirectory { lock.withLock { currentSpool } }
+
+    // MARK: model files
+
+    /// `config` with its model file check done; each unusable model is logged with its problem.
+    static func checkModels(_ config: DaemonConfig, logger: Logger) -> DaemonConfig {
+        let checked = ModelFileCheck.checked(config)
+        for entry in checked.models {
+            guard let problem = checked.modelProblems[entry.name] else { continue }
+            let d = checked.diagnostic(for: problem)
+            let place = d.line > 0 ? "\(d.file):\(d.line):\(d.column)" : d.file
+            logger.error(
+                "\(place): \(problem.message); hint: \(problem.hint). Jobs for '\(entry.name)' fail until it is fixed; the other models serve"
+            )
+        }
+        return checked
+    }
+
+    /// The configuration for the next job. Models found unusable are checked again first (headers
+    /// only, cheap), so one fixed on disk serves without a reload.
+    func configForJob() -> DaemonConfig {
+        let current = config
+        guard !current.modelProblems.isEmpty else { return current }
+        let problems = ModelFileCheck.problems(in: current, only: Set(current.modelProblems.keys))
+        guard problems != current.modelProblems else { return current }
+        for name in current.modelProblems.keys.sorted() where problems[name] == nil {
+            logger.notice("model '\(name)' passes its file check now and serves again")
+        }
+        var updated = current
+        updated.modelProblems = problems
+        lock.withLock {
+            // Unless a reload replaced the configuration meanwhile.
+            if currentConfig == current { currentConfig.modelProblems = problems }
+        }
+        return updated
+    }
 
     // MARK: stop request
 
@@ -130,13 +168,14 @@ final class DaemonContext: @unchecked Sendable {
         notify { try $0.reloading() }
         defer { notify { try $0.ready(status: "configuration reloaded") } }
         let path = options.configPath
-        let fresh: DaemonConfig
+        let loaded: DaemonConfig
         do {
-            fresh = try DaemonConfig.load(contentsOf: URL(fileURLWithPath: path), file: path)
+            loaded = try DaemonConfig.load(contentsOf: URL(fileURLWithPath: path), file: path)
         } catch {
             logger.error("reload of \(path) failed; keeping the previous configuration:\n\(error)")
             return
         }
+        let fresh = Self.checkModels(loaded, logger: logger)
         var accepted = fresh
         let old = config
         if fresh.spool.standardizedFileURL != old.spool.standardizedFileURL {
@@ -162,8 +201,10 @@ final class DaemonContext: @unchecked Sendable {
         }
         if accepted.models != old.models || accepted.compute != old.compute { models.removeAll() }
         if let level = LogLevelSetting.level(named: accepted.logging.level) { logLevel.level = level }
+        let unusable = accepted.models.map(\.name).filter { accepted.modelProblems[$0] != nil }
+        let refused = unusable.isEmpty ? "" : " (unusable: \(unusable.joined(separator: ", ")))"
         logger.notice(
-            "reloaded \(path): \(accepted.models.count) model(s), log level \(accepted.logging.level)")
+            "reloaded \(path): \(accepted.models.count) model(s)\(refused), log level \(accepted.logging.level)")
         watcher?.poke()
     }
 }

@@ -63,7 +63,7 @@ struct JobRunner {
     }
 
     private func process() async -> Ending {
-        let config = context.config
+        let config = context.configForJob()
         let software = ResultRecord.software(version: context.options.version, compute: config.compute)
         logger.info("starting \(job.source), attempt \(job.generation)")
         if spool.isCancelRequested(job) {

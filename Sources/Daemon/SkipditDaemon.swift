@@ -12,7 +12,8 @@ import ServiceLifecycle
 public final class SkipditDaemon: Sendable {
     private let context: DaemonContext
 
-    /// Loads the configuration (throws `JobError` with file:line:column) and opens the spool.
+    /// Loads the configuration (throws `JobError` with file:line:column), checks its model files (a
+    /// model that fails is refused on its own, see ModelFileCheck) and opens the spool.
     /// Call `SkipditDaemon.bootstrapLogging` once before, so the daemon's logs go to stderr.
     public init(options: DaemonOptions, logLevel: LogLevelSetting) throws {
         let path = options.configPath
@@ -40,6 +41,12 @@ public final class SkipditDaemon: Sendable {
         context.logger.notice(
             "skipdit \(context.options.version) serving \(config.spool.path) (pid \(ProcessInfo.processInfo.processIdentifier))"
         )
+        let unusable = config.models.map(\.name).filter { config.modelProblems[$0] != nil }
+        if !unusable.isEmpty {
+            context.logger.warning(
+                "unusable model(s), refused until fixed: \(unusable.joined(separator: ", ")); serving the other \(config.models.count - unusable.count)"
+            )
+        }
         if context.options.stepDelay > 0 {
             context.logger.warning("testing aid on: every sampler step waits \(context.options.stepDelay) s")
         }

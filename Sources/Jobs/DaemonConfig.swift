@@ -68,6 +68,13 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
     public var logging: LoggingSettings
     /// Daemon timing (`daemon:`).
     public var daemon: DaemonSettings = DaemonSettings()
+    /// Where each model sits in the file: "NAME" (its key) and "NAME.checkpoint", "NAME.vae",
+    /// "NAME.base" (the path values); a text-to-video `vae` defaulted from `base` points at `base`.
+    public var modelMarks: [String: YAMLMark] = [:]
+    /// Models whose files failed a check, by name. `load` and `parse` leave it empty (Jobs reads no
+    /// model files); Render's `ModelFileCheck` fills it. A job naming one of these models is refused
+    /// with the problem; the other models are not affected.
+    public var modelProblems: [String: ModelProblem] = [:]
 
     /// Where `skipdit serve` looks without `--config`.
     public static let defaultPath = "/etc/skipdit/skipdit.yaml"
@@ -75,6 +82,17 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
 
     /// The model called `name`.
     public func model(named name: String) -> ModelEntry? { models.first { $0.name == name } }
+
+    /// A model problem as a diagnostic of this config file, at the model's path key (else its name).
+    public func diagnostic(for problem: ModelProblem) -> Diagnostic {
+        let mark = modelMarks["\(problem.model).\(problem.key)"] ?? modelMarks[problem.model]
+        return Diagnostic(file: file, at: mark, problem.message, hint: problem.hint)
+    }
+
+    /// The diagnostics of `modelProblems`, in registry order.
+    public var modelDiagnostics: [Diagnostic] {
+        models.compactMap { entry in modelProblems[entry.name].map { diagnostic(for: $0) } }
+    }
 
     /// Reads and checks a config file; relative paths in it are resolved against its folder.
     public static func load(contentsOf url: URL, file: String? = nil) throws -> DaemonConfig {
@@ -152,6 +170,7 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
             if key == "spool" { spool = url } else { output = url }
         }
         var models: [ModelEntry] = []
+        var marks: [String: YAMLMark] = [:]
         if let m = e["models"] {
             if case .mapping(let pairs) = m.value.content, !pairs.isEmpty {
                 for pair in pairs {
@@ -165,6 +184,7 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
                         name: pair.key, pair: pair, directory: directory, limits: limits, reader: reader)
                     {
                         models.append(entry)
+                        marks.merge(pathMarks(of: pair)) { $1 }
                     }
                 }
             } else if case .mapping = m.value.content {
@@ -179,7 +199,18 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
         guard sink.isEmpty, let spool, let output else { return nil }
         return DaemonConfig(
             file: sink.file, spool: spool, output: output, models: models, compute: compute, limits: limits,
-            logging: logging, daemon: daemon)
+            logging: logging, daemon: daemon, modelMarks: marks)
+    }
+
+    /// The marks of a model entry's name and path values (see `modelMarks`).
+    private static func pathMarks(of pair: YAMLPair) -> [String: YAMLMark] {
+        var marks = [pair.key: pair.keyMark]
+        guard case .mapping(let fields) = pair.value.content else { return marks }
+        for field in fields where ["checkpoint", "vae", "base"].contains(field.key) {
+            marks["\(pair.key).\(field.key)"] = field.value.mark
+        }
+        if marks["\(pair.key).vae"] == nil { marks["\(pair.key).vae"] = marks["\(pair.key).base"] }
+        return marks
     }
 
     static func isValidName(_ name: String) -> Bool {

@@ -86,6 +86,12 @@ extension RenderPlan {
             }
             return nil
         }
+        // A model whose files failed their check: say so, rather than judge the job against the
+        // entry's facts (class count, task) that its files never confirmed.
+        if let problem = config.modelProblems[model.name] {
+            sink.error(mark("model"), problem.message, hint: problem.hint)
+            return nil
+        }
         let d = model.defaults
         if let task = job.task, task != model.task {
             sink.error(
@@ -188,10 +194,15 @@ extension RenderPlan {
 
         // Seeds and outputs.
         let seeds = job.seeds ?? [d.seed]
-        if seeds.count > config.limits.maxVideosPerJob {
+        let maxVideos = config.limits.maxVideosPerJob
+        guard seeds.count <= maxVideos else {
             sink.error(
-                mark("seeds"), "\(seeds.count) seeds exceed limits.max_videos_per_job \(config.limits.maxVideosPerJob)",
-                hint: "split the job")
+                mark("seeds"),
+                "'seeds' lists \(seeds.count) seeds; at most \(maxVideos) videos per job (limits.max_videos_per_job)",
+                hint:
+                    "split it into jobs of at most \(maxVideos) seeds, or raise limits.max_videos_per_job in \(config.file)"
+            )
+            return nil
         }
         let name = jobName ?? Self.jobName(forFile: job.file)
         let template = job.output ?? OutputTemplate.defaultTemplate

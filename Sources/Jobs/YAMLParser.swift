@@ -1,6 +1,8 @@
 // YAMLParser: the one wrapper around Debian's libyaml (CYAML). It reads the event stream of one
 // document into a YAMLNode tree with 1-based marks, and rejects what a job file never needs:
 // several documents, duplicate keys, non-scalar keys, deep nesting, alias bombs and large files.
+// Nodes written out in the file are bounded by the file size alone (a job may list many seeds; the
+// job checks then report the real limit); only what aliases add is counted against `maxNodes`.
 
 import CYAML
 import Foundation
@@ -9,7 +11,8 @@ import Foundation
 public enum YAMLParser {
     /// Largest accepted file, in bytes.
     public static let maxBytes = 1 << 20
-    /// Most nodes a document may expand to (aliases count their whole subtree each time).
+    /// Most nodes aliases may add to a document (each alias counts its anchor's whole subtree).
+    /// Nodes written out in the file are not counted: `maxBytes` bounds them.
     public static let maxNodes = 100_000
     /// Deepest accepted nesting of collections.
     public static let maxDepth = 64
@@ -144,7 +147,8 @@ private struct TreeBuilder {
     let sink: DiagnosticSink
     private var stack: [Frame] = []
     private var anchors: [String: (node: YAMLNode, size: Int)] = [:]
-    private var nodeCount = 0
+    /// Nodes added by aliases so far (an alias bomb shows here; written-out nodes do not count).
+    private var aliasNodes = 0
     private var documents = 0
     private(set) var root: YAMLNode?
 
@@ -173,8 +177,6 @@ private struct TreeBuilder {
             case YAML_FOLDED_SCALAR_STYLE: style = .folded
             default: style = .plain
             }
-            nodeCount += 1
-            guard checkCount(mark) else { return false }
             return complete(
                 YAMLNode(.scalar(text, style), mark: mark, tag: Self.tag(s.tag)), size: 1, anchor: Self.string(s.anchor)
             )
@@ -183,8 +185,13 @@ private struct TreeBuilder {
                 sink.error(mark, "unknown alias", hint: "define the anchor (`&name`) before using `*name`")
                 return false
             }
-            nodeCount += target.size
-            guard checkCount(mark) else { return false }
+            aliasNodes += target.size
+            guard aliasNodes <= YAMLParser.maxNodes else {
+                sink.error(
+                    mark, "aliases expand the document by more than \(YAMLParser.maxNodes) nodes",
+                    hint: "each alias (`*name`) repeats its anchor's whole subtree; use fewer aliases")
+                return false
+            }
             var node = target.node
             node.mark = mark
             return complete(node, size: target.size, anchor: nil)
@@ -212,18 +219,7 @@ private struct TreeBuilder {
                 hint: "job and config files are shallow")
             return false
         }
-        nodeCount += 1
         stack.append(frame)
-        return checkCount(frame.start)
-    }
-
-    private func checkCount(_ mark: YAMLMark) -> Bool {
-        guard nodeCount <= YAMLParser.maxNodes else {
-            sink.error(
-                mark, "the document expands to more than \(YAMLParser.maxNodes) nodes",
-                hint: "aliases (`*name`) repeat whole subtrees; use fewer")
-            return false
-        }
         return true
     }
 

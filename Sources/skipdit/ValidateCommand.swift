@@ -1,9 +1,12 @@
 // skipdit validate: checks job files (syntax, keys, types, ranges, model/class, limits, output paths)
 // against the daemon config without rendering; prints `FILE: ok` or the errors, exits 1 if any fail.
+// The config is checked too, its model files included (exist, readable, parse; headers only): a broken
+// model is reported at its line in the config, and jobs naming it fail with that problem.
 
 import ArgumentParser
 import Foundation
 import Jobs
+import Render
 
 struct ValidateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,20 +19,28 @@ struct ValidateCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help:
-            "Daemon config (default: \(DaemonConfig.defaultPath); also checks it). Without a config file only the job format is checked."
+            "Daemon config (default: \(DaemonConfig.defaultPath); also checks it and its model files). Without a config file only the job format is checked."
     )
     var config: String?
 
     func run() async throws {
         let configPath = config ?? DaemonConfig.defaultPath
         var daemonConfig: DaemonConfig?
+        var failed = 0
         if config != nil || FileManager.default.fileExists(atPath: configPath) {
             do {
-                daemonConfig = try DaemonConfig.load(contentsOf: URL(fileURLWithPath: configPath), file: configPath)
-                if jobs.isEmpty { print("\(configPath): ok") }
+                let loaded = try DaemonConfig.load(contentsOf: URL(fileURLWithPath: configPath), file: configPath)
+                daemonConfig = ModelFileCheck.checked(loaded)
             } catch {
                 printError(error)
                 throw ExitCode(1)
+            }
+            let problems = daemonConfig?.modelDiagnostics ?? []
+            if problems.isEmpty {
+                if jobs.isEmpty { print("\(configPath): ok") }
+            } else {
+                failed += 1
+                for diagnostic in problems { printError(diagnostic) }
             }
         } else {
             printError("note: no config at \(configPath); checking the job format only (use --config FILE)")
@@ -37,7 +48,6 @@ struct ValidateCommand: AsyncParsableCommand {
         if jobs.isEmpty && daemonConfig == nil {
             throw ValidationError("give job files and/or --config FILE")
         }
-        var failed = 0
         for path in jobs {
             let url = URL(fileURLWithPath: path)
             do {

@@ -98,7 +98,10 @@ final class RenderJobsTests: DaemonTestCase {
             ("escape", good + "output: \"../../escape-{seed}.mp4\"\n", ["escape.yaml:5:9:", "output"]),
             ("empty", "", ["empty.yaml", "empty"]),
             ("version", "version: 2\nmodel: tiny\nclass: 1\n", ["version.yaml:1:10:", "version"]),
-            ("broken", "version: 1\nmodel: broken\nclass: 1\n", ["model 'broken'", "missing.pt"]),
+            (
+                "broken", "version: 1\nmodel: broken\nclass: 1\n",
+                ["broken.yaml:2:8:", "model 'broken' is unusable: checkpoint", "missing.pt does not exist"]
+            ),
         ]
         for c in cases { try spool.submit("\(c.name).yaml", c.text) }
         try Data([0xFF, 0xFE, 0x00, 0x41]).write(to: spool.spool.appendingPathComponent("incoming/binary.yaml"))
@@ -117,7 +120,8 @@ final class RenderJobsTests: DaemonTestCase {
                 spool.text("failed", c.name, "job.yaml"), c.text, "\(c.name): the job file must be kept as is")
         }
         XCTAssertTrue(spool.result("failed", "typo").contains("diagnostics:\n  - file: typo.yaml\n    line: 5\n"))
-        XCTAssertTrue(spool.result("failed", "broken").contains("parameters:\n  job: broken\n"))
+        // The broken model is refused with its file's problem, at the job's `model:` line.
+        XCTAssertTrue(spool.result("failed", "broken").contains("diagnostics:\n  - file: broken.yaml\n    line: 2\n"))
         XCTAssertNotNil(Records.value("reason", in: spool.result("failed", "binary")))
         // Nothing else touched: no outputs, nothing done or left behind, the stray file stays.
         XCTAssertEqual(spool.outputs(), [])

@@ -163,7 +163,7 @@ final class JobValidationTests: XCTestCase {
             "301 steps exceed limits.max_steps 300")
         assertDiagnostic(
             diagnostics { try validate("version: 1\nmodel: sky\nseeds: [1, 2, 3, 4, 5]\n") }, 3, 8,
-            "5 seeds exceed limits.max_videos_per_job 4")
+            "'seeds' lists 5 seeds; at most 4 videos per job (limits.max_videos_per_job)")
         XCTAssertEqual(try validate("version: 1\nmodel: sky\nsteps: 300\nseeds: [1, 2, 3, 4]\n").videos.count, 4)
     }
 
