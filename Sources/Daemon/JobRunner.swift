@@ -39,6 +39,26 @@ struct JobRunner {
     func run() async {
         context.begin(job)
         let ending = await process()
+        // Ending it writes to the spool. When that fails (a full or read-only spool), the job waits
+        // in processing/ with its checkpoint and the daemon tries again, with a growing pause, until it
+        // can or until it stops (then the next start resumes the job from its checkpoint).
+        var pause: Duration = Self.firstEndRetry
+        while !end(ending) {
+            if context.isStopping {
+                logger.warning("stopping with the job still in processing/; the next start resumes it")
+                return
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, Self.lastEndRetry)
+        }
+    }
+
+    /// Pauses between attempts to end a job in the spool.
+    static let firstEndRetry: Duration = .seconds(1)
+    static let lastEndRetry: Duration = .seconds(60)
+
+    /// Records the ending in the spool; false when the spool could not be written (try again).
+    private func end(_ ending: Ending) -> Bool {
         context.end {
             do {
                 switch ending {
@@ -57,8 +77,10 @@ struct JobRunner {
             } catch SpoolError.leaseLost {
                 logger.warning("another process took the job over while it ended; leaving it to that process")
             } catch {
-                logger.error("cannot end the job in the spool: \(error)")
+                logger.error("cannot end the job in the spool (it waits in processing/, tried again soon): \(error)")
+                return false
             }
+            return true
         }
     }
 

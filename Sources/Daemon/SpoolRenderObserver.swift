@@ -79,8 +79,18 @@ final class SpoolRenderObserver: RenderObserver, @unchecked Sendable {
         }
     }
 
+    /// Writes the checkpoint. A write that fails (a full spool) does not stop the render: the
+    /// checkpoint only shortens a resume, and resuming from an older one gives the same video.
     func save(_ state: RenderState) throws {
-        try spool.writeCheckpoint(try state.encoded(), for: job)
+        do {
+            try spool.writeCheckpoint(try state.encoded(), for: job)
+        } catch {
+            if case SpoolError.leaseLost = error { throw error }
+            logger.warning(
+                "checkpoint at video \(state.videoIndex + 1), step \(state.iteration) not saved (the render goes on; a resume starts from the last saved one): \(error)"
+            )
+            return
+        }
         checkpoints += 1
         logger.debug("checkpoint at video \(state.videoIndex + 1), step \(state.iteration)")
     }

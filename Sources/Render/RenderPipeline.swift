@@ -241,7 +241,13 @@ public final class RenderPipeline: @unchecked Sendable {
         try writer?.finish()
         let posterURL = PosterWriter.posterURL(forVideo: video.url)
         if let poster {
-            try PosterWriter.writePNG(rgb: poster.rgb, width: poster.width, height: poster.height, to: posterURL)
+            do {
+                try PosterWriter.writePNG(rgb: poster.rgb, width: poster.width, height: poster.height, to: posterURL)
+            } catch {
+                // A video without its poster is half an output: take the video back too.
+                try? FileManager.default.removeItem(at: video.url)
+                throw error
+            }
         }
         encodeSeconds += Date().timeIntervalSince(t2)
         let posterPath = (video.relativePath as NSString).deletingPathExtension + ".png"

@@ -185,15 +185,27 @@ public final class SpoolDirectory: @unchecked Sendable {
         let now = Date()
         let lease = Lease(owner: identity, generation: 1, source: source, claimed: now, heartbeat: now)
         let leaseURL = staging.appendingPathComponent(SpoolLayout.leaseFile(1))
-        guard try FileOps.publishExclusively(lease.encoded(), at: leaseURL) else {
-            throw SpoolError.system(operation: "create lease", path: leaseURL.path, errno: EEXIST)
-        }
         let jobURL = staging.appendingPathComponent(SpoolLayout.jobFile)
-        switch try FileOps.renameNoReplace(file, to: jobURL) {
+        // Until the job file is inside, the claim directory is ours alone: on any failure (a full
+        // spool, a write error) take it away again, so a failed claim leaves nothing behind.
+        func abandonClaim() {
+            try? FileOps.remove(leaseURL)
+            try? FileOps.removeEmptyDirectory(staging)
+        }
+        let renamed: RenameOutcome
+        do {
+            guard try FileOps.publishExclusively(lease.encoded(), at: leaseURL) else {
+                throw SpoolError.system(operation: "create lease", path: leaseURL.path, errno: EEXIST)
+            }
+            renamed = try FileOps.renameNoReplace(file, to: jobURL)
+        } catch {
+            abandonClaim()
+            throw error
+        }
+        switch renamed {
         case .renamed: break
         case .sourceMissing, .destinationExists:
-            try FileOps.remove(leaseURL)
-            try FileOps.removeEmptyDirectory(staging)
+            abandonClaim()
             return nil
         }
         guard let final = try moveToUniqueDirectory(staging, in: processing, id: SpoolLayout.jobID(forFileName: source))

@@ -1,12 +1,16 @@
 // The skipdit command line: a thin layer over the library targets. One file per command.
 
 import ArgumentParser
+import Foundation
 import TensorCore
 
 @main
 enum Entry {
     static func main() async {
         OpenMPWaitPolicy.ensurePassive()
+        // A write past a file-size limit (RLIMIT_FSIZE, e.g. set by systemd's LimitFSIZE=) fails with
+        // EFBIG and becomes a job's clear error, instead of killing the daemon with SIGXFSZ.
+        signal(SIGXFSZ, SIG_IGN)
         await Skipdit.main()
     }
 }

@@ -224,13 +224,22 @@ final class DaemonProcess {
     nonisolated(unsafe) private static var running: [DaemonProcess] = []
 
     /// Starts `skipdit serve --config …` with extra arguments and environment; stderr goes to `log`.
-    init(_ spool: TestSpool, arguments: [String] = [], environment: [String: String] = [:], name: String = "daemon")
-        throws
-    {
+    /// `user` runs it as that user (through setpriv; the test must run as root).
+    init(
+        _ spool: TestSpool, arguments: [String] = [], environment: [String: String] = [:], name: String = "daemon",
+        user: String? = nil
+    ) throws {
         log = spool.root.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(4)).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = try SkipditBinary.require()
-        process.arguments = ["serve", "--config", spool.config.path] + arguments
+        let binary = try SkipditBinary.require()
+        let serve = ["serve", "--config", spool.config.path] + arguments
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=\(user)", "--regid=nogroup", "--clear-groups", "--", binary.path] + serve
+        } else {
+            process.executableURL = binary
+            process.arguments = serve
+        }
         var env = ProcessInfo.processInfo.environment
         for key in ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM"] { env[key] = nil }
         env.merge(environment) { $1 }
