@@ -99,6 +99,10 @@ struct JobRunner {
             return .finish(.failed(reason: "\(error)"), ResultRecord.invalid(error, software: software))
         }
         if context.isStopping { return .release }
+        // An earlier attempt killed while it wrote a video or poster left that file's temp file behind.
+        for url in RenderPipeline.removePartialOutputs(of: plan, writtenBy: spool.formerWriters(of: job)) {
+            logger.notice("removed \(url.path), a partial output of an earlier attempt")
+        }
 
         var resume: RenderState?
         do {

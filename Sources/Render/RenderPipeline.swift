@@ -256,3 +256,18 @@ public final class RenderPipeline: @unchecked Sendable {
             fullSteps: 0, cachedSteps: 0, timings: ["decode": decodeSeconds, "encode": encodeSeconds])
     }
 }
+
+extension RenderPipeline {
+    /// Removes the partial outputs of `plan` that the processes `pids` left: the hidden temp files of a
+    /// video or poster whose writer was killed before it renamed the file into place (an earlier
+    /// attempt of the job). Returns the removed files. The finished files are left alone: a render
+    /// rewrites them with the same bytes.
+    public static func removePartialOutputs(of plan: RenderPlan, writtenBy pids: Set<Int32>) -> [URL] {
+        guard !pids.isEmpty else { return [] }
+        return plan.videos.flatMap { video in
+            [video.url, PosterWriter.posterURL(forVideo: video.url)].flatMap {
+                PartialOutput.removeLeftovers(of: $0, writtenBy: pids)
+            }
+        }
+    }
+}

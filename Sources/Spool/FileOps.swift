@@ -55,6 +55,18 @@ enum FileOps {
         return true
     }
 
+    /// The pid in the name of a temp file of `writeAtomically` or `publishExclusively`
+    /// (`.<name>.<pid>.<random>.tmp`), or nil for any other name. A writer killed between creating the
+    /// temp file and its rename or link leaves one behind.
+    static func tempFileWriter(_ name: String) -> Int32? {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return nil }
+        let parts = name.dropFirst().dropLast(4).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 3, !parts[0].isEmpty, UInt32(parts[parts.count - 1]) != nil,
+            let pid = Int32(parts[parts.count - 2]), pid > 0
+        else { return nil }
+        return pid
+    }
+
     /// Writes a temp file `.<name>.<pid>.<random>.tmp` next to `url`, fsynced; returns its URL.
     private static func writeTemp(_ data: Data, near url: URL) throws -> URL {
         let suffix = "\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"

@@ -11,6 +11,10 @@
 //      (except a half-finished claim directory, which only its dead owner knew), so a falsely-judged
 //      owner still writes to the same place; it notices `lease.<g+1>` at its next heartbeat, checkpoint
 //      or finish (`SpoolError.leaseLost`) and stops.
+// The winner removes what its predecessors' interrupted writes left: the temp files
+// (`.<name>.<pid>.<random>.tmp`) of the owners that did not release the job, and a half-made claim
+// directory entirely. A claim directory that has no lease yet is judged by the claimer its name names
+// (same host: dead once that pid is gone), not only by its age.
 // After a takeover the job is settled: a result.yaml means the owner died while finishing (the move
 // is completed); a cancel request fails it as "cancelled"; too many crashed attempts fail it; otherwise
 // it is resumed from its checkpoint by the caller.
@@ -52,6 +56,11 @@ extension SpoolDirectory {
         let state: LeaseState
         if let lease {
             state = judge.state(of: lease)
+        } else if generation == 0, let claimer = localClaimer(of: directory),
+            ProcessProbe.state(pid: claimer, startTime: 0) == .dead
+        {
+            // A claim directory without its lease yet: the claimer its name names died before publishing it.
+            state = .dead(reason: "claimer pid \(claimer) on \(identity.host) is gone")
         } else {
             let file = directory.appendingPathComponent(SpoolLayout.leaseFile(generation))
             let modified = (generation > 0 ? FileOps.lstatInfo(file) : nil)?.modified ?? info.modified
@@ -149,15 +158,32 @@ extension SpoolDirectory {
             logger.info("resuming released job \(directory.lastPathComponent) (lease \(generation))")
         }
         var final = directory
-        if entry.isClaim {
-            if !entry.hasJobFile {
-                // The claimer died before it moved a job file in: only lease files are here.
-                for name in try FileOps.list(directory) where SpoolLayout.leaseGeneration(name) != nil {
-                    try FileOps.remove(directory.appendingPathComponent(name))
-                }
-                try FileOps.removeEmptyDirectory(directory)
-                return nil
+        if entry.isClaim && !entry.hasJobFile {
+            // The claimer died before it moved a job file in: only lease files are here, and perhaps the
+            // temp file of a lease it was publishing when it died.
+            for name in try FileOps.list(directory)
+            where SpoolLayout.leaseGeneration(name) != nil || FileOps.tempFileWriter(name) != nil {
+                try FileOps.remove(directory.appendingPathComponent(name))
             }
+            try FileOps.removeEmptyDirectory(directory)
+            return nil
+        }
+        // Temp files of writes that an earlier owner began but did not rename into place (killed
+        // while writing its checkpoint, progress, lease or result): that owner is dead, or knows at its
+        // next step that it lost the job, so nothing of it is still needed.
+        let writers = formerWriters(in: directory, below: generation)
+        var leftovers: [String] = []
+        for name in try FileOps.list(directory) {
+            guard let pid = FileOps.tempFileWriter(name), writers.contains(pid) else { continue }
+            try FileOps.remove(directory.appendingPathComponent(name))
+            leftovers.append(name)
+        }
+        if !leftovers.isEmpty {
+            logger.notice(
+                "removed \(leftovers.count) partial file(s) of earlier owners from \(directory.lastPathComponent): \(leftovers.joined(separator: ", "))"
+            )
+        }
+        if entry.isClaim {
             guard
                 let moved = try moveToUniqueDirectory(
                     directory, in: processing, id: SpoolLayout.jobID(forFileName: source))
@@ -165,6 +191,38 @@ extension SpoolDirectory {
             final = moved
         }
         return ClaimedJob(id: final.lastPathComponent, directory: final, source: source, generation: generation)
+    }
+
+    /// The pid of the claimer a claim directory's name names, when it claimed on this host.
+    private func localClaimer(of directory: URL) -> Int32? {
+        guard let claimer = SpoolLayout.claimer(ofClaimDirectory: directory.lastPathComponent),
+            claimer.host == SpoolLayout.jobID(forFileName: identity.host)
+        else { return nil }
+        return claimer.pid
+    }
+
+    /// The pids of the processes that held `directory` below lease `generation` and did not give it
+    /// back: each was killed, crashed or was taken over (a released lease's owner stopped cleanly and may
+    /// still run). Also the claimer of a claim directory. Files their interrupted writes left are garbage.
+    func formerWriters(in directory: URL, below generation: Int) -> Set<Int32> {
+        var pids: Set<Int32> = []
+        if let claimer = localClaimer(of: directory) { pids.insert(claimer) }
+        guard generation > 1 else { return pids }
+        for g in 1..<generation {
+            let url = directory.appendingPathComponent(SpoolLayout.leaseFile(g))
+            guard let data = try? FileOps.readFile(url), let lease = try? Lease.decode(data, path: url.path),
+                !lease.released
+            else { continue }
+            pids.insert(lease.owner.pid)
+        }
+        return pids
+    }
+
+    /// The pids of the processes that held `job` before this process and did not give it back (killed,
+    /// crashed or taken over). A temp file named with one of them, next to one of the job's outputs, is
+    /// the leftover of a write it did not finish.
+    public func formerWriters(of job: ClaimedJob) -> Set<Int32> {
+        formerWriters(in: job.directory, below: job.generation)
     }
 
     /// Finishes a just-acquired job that must not run (result present, cancelled, crash loop, no

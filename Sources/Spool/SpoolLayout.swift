@@ -96,4 +96,13 @@ enum SpoolLayout {
     }
 
     static func leaseFile(_ generation: Int) -> String { leasePrefix + String(generation) }
+
+    /// The host (as `jobID(forFileName:)` writes it) and pid in a claim directory's name
+    /// (`.claim.<host>.<pid>.<n>.<random>`), or nil for any other name.
+    static func claimer(ofClaimDirectory name: String) -> (host: String, pid: Int32)? {
+        guard name.hasPrefix(claimPrefix) else { return nil }
+        let parts = name.dropFirst(claimPrefix.count).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 4, let pid = Int32(parts[parts.count - 3]), pid > 0 else { return nil }
+        return (parts.dropLast(3).joined(separator: "."), pid)
+    }
 }

@@ -1,7 +1,8 @@
 // AtomicFile: the temp-file-then-rename protocol that keeps readers from ever seeing a partial
 // output. The temp file lives in the destination directory (rename is atomic only within one
 // filesystem) under a hidden, unique name; commit() fsyncs it, renames it over the destination and
-// fsyncs the directory, so the new name survives a crash; discard() unlinks it.
+// fsyncs the directory, so the new name survives a crash; discard() unlinks it. A writer killed before
+// its commit leaves the temp file behind: PartialOutput finds such files by destination and writer pid.
 
 import Foundation
 
@@ -85,4 +86,33 @@ struct AtomicFile {
 /// write(2), named apart from AtomicFile.write(_:).
 private func posixWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
     write(fd, buffer, count)
+}
+
+/// The leftovers of atomic writes that never reached their rename: a writer (MP4Writer, PosterWriter)
+/// killed mid-file leaves its hidden temp file ".<name>.<pid>.<token>.tmp" next to the destination.
+public enum PartialOutput {
+    /// The temp files next to `destination` and the pid of the process that wrote each.
+    public static func leftovers(of destination: URL) -> [(url: URL, pid: Int32)] {
+        let url = destination.standardizedFileURL
+        let directory = url.deletingLastPathComponent()
+        let prefix = ".\(url.lastPathComponent)."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+        return names.sorted().compactMap { name in
+            guard name.hasPrefix(prefix), name.hasSuffix(".tmp") else { return nil }
+            let middle = name.dropFirst(prefix.count).dropLast(4).split(
+                separator: ".", omittingEmptySubsequences: false)
+            guard middle.count == 2, let pid = Int32(middle[0]), pid > 0, UInt32(middle[1], radix: 16) != nil else {
+                return nil
+            }
+            return (directory.appendingPathComponent(name), pid)
+        }
+    }
+
+    /// Removes the temp files that the processes `pids` left next to `destination`; returns them.
+    /// Only for writers known to be gone (or to have lost the output to this process): a live writer's
+    /// temp file vanishing makes its rename fail.
+    @discardableResult
+    public static func removeLeftovers(of destination: URL, writtenBy pids: Set<Int32>) -> [URL] {
+        leftovers(of: destination).filter { pids.contains($0.pid) && unlink($0.url.path) == 0 }.map(\.url)
+    }
 }
