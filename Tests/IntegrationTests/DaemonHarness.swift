@@ -31,13 +31,19 @@ enum SkipditBinary {
     }
 
     /// Runs the binary to completion, with `environment` added to this process's; returns its exit
-    /// status and its stdout and stderr together.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+    /// status and its stdout and stderr together. `user` runs it as that user (through setpriv; the
+    /// test must run as root).
+    static func run(_ arguments: [String], environment: [String: String] = [:], user: String? = nil) throws -> (
         status: Int32, output: String
     ) {
         let process = Process()
-        process.executableURL = try require()
-        process.arguments = arguments
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = asUser(user, try require(), arguments)
+        } else {
+            process.executableURL = try require()
+            process.arguments = arguments
+        }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
@@ -48,6 +54,11 @@ enum SkipditBinary {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// setpriv's arguments that run `binary arguments` as `user` (group nogroup, no supplementary groups).
+    static func asUser(_ user: String, _ binary: URL, _ arguments: [String]) -> [String] {
+        ["--reuid=\(user)", "--regid=nogroup", "--clear-groups", "--", binary.path] + arguments
     }
 
     /// The binary, or a failure that says how to build it.
@@ -235,7 +246,7 @@ final class DaemonProcess {
         let serve = ["serve", "--config", spool.config.path] + arguments
         if let user {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=\(user)", "--regid=nogroup", "--clear-groups", "--", binary.path] + serve
+            process.arguments = SkipditBinary.asUser(user, binary, serve)
         } else {
             process.executableURL = binary
             process.arguments = serve

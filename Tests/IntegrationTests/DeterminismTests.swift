@@ -7,7 +7,8 @@
 //   - by a warm daemon after other jobs,
 //   - resumed after a stop at every step boundary of a short job, or
 //   - one video alone (`--video N`, what a cluster task runs).
-// Every backend and precision this machine has is covered, single- and multi-threaded.
+// Every backend and precision this machine has is covered, single- and multi-threaded; text-to-video
+// (the tiny fixture models) across processes and in a warm daemon.
 
 import Foundation
 import XCTest
@@ -155,6 +156,41 @@ final class DeterminismTests: DaemonTestCase {
         XCTAssertEqual(daemon.stop(), 0)
         let warm = try hashes(spool.output).filter { !$0.key.hasPrefix("warm-") }
         XCTAssertEqual(warm, expected, daemon.logText)
+    }
+
+    func testTextToVideoIsReproducibleAcrossProcessesAndInAWarmDaemon() throws {
+        // The tiny text-to-video fixtures (T5, tokenizer, Latte T2V with Skip-Cache, temporal VAE).
+        let spool = try makeSpool("determinism-t2v")
+        try spool.writeConfig(models: [TestSpool.tinyTextToVideoModel("words")], threads: 2)
+        let job = """
+            version: 1
+            task: text-to-video
+            model: words
+            prompt: "A red kite over a windy beach at dusk."
+            seeds: [5, 6]
+            cache: N2-700-50
+            output: "kite-{seed}.mp4"
+
+            """
+        let file = spool.root.appendingPathComponent("kite.yaml")
+        try Data(job.utf8).write(to: file)
+        var first: [String: String]?
+        for (i, environment) in Self.environments.enumerated() {
+            let got = try render(
+                file, config: spool.config, output: spool.root.appendingPathComponent("fresh-\(i)"),
+                environment: environment)
+            XCTAssertEqual(got.count, 4)
+            if let first { XCTAssertEqual(got, first, "run \(i) (\(environment)) differs from run 0") } else { first = got }
+        }
+        let daemon = try DaemonProcess(spool)
+        try spool.submit(
+            "other.yaml",
+            job.replacingOccurrences(of: "A red kite", with: "A green boat").replacingOccurrences(
+                of: "kite-", with: "boat-"))
+        try spool.submit("kite.yaml", job)
+        try waitUntil("both jobs in done/", timeout: 120) { spool.list("done").count == 2 }
+        XCTAssertEqual(daemon.stop(), 0, daemon.logText)
+        XCTAssertEqual(try hashes(spool.output).filter { $0.key.hasPrefix("kite-") }, first)
     }
 
     func testAStopAtEveryStepBoundaryResumesToTheUninterruptedVideos() throws {

@@ -51,19 +51,8 @@ final class ModelFileCheckTests: DaemonTestCase {
 
     /// The output of `skipdit ARGS` run as user nobody (setpriv), or nil where that is not possible.
     private func runAsNobody(_ arguments: [String]) throws -> String? {
-        let setpriv = "/usr/bin/setpriv"
-        guard FileManager.default.isExecutableFile(atPath: setpriv) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: setpriv)
-        process.arguments =
-            ["--reuid=65534", "--regid=65534", "--clear-groups", try SkipditBinary.require().path] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { return nil }
+        let text = try SkipditBinary.run(arguments, user: "nobody").output
         // It ran as nobody if it got as far as the model checks (the missing model is reported either way).
         return text.contains("model 'missing' is unusable") ? text : nil
     }
