@@ -58,7 +58,7 @@ public struct RenderState: Sendable {
         var finishedVideos: [FinishedVideo]
     }
 
-    private static let magic = Data("SKIPDIT-STATE 1\n".utf8)
+    private static var magic: Data { Data("SKIPDIT-STATE 1\n".utf8) }
 
     /// The serialized state.
     public func encoded() throws -> Data {
@@ -92,12 +92,30 @@ public struct RenderState: Sendable {
         do { header = try JSONDecoder().decode(Header.self, from: data[jsonStart..<jsonStart + length]) } catch {
             throw fail("unreadable header: \(error)")
         }
+        // Counters the encoder never writes negative (a damaged file must not reach the sampler).
+        let counters = [
+            ("videoIndex", header.videoIndex), ("iteration", header.iteration), ("cacheCounter", header.cacheCounter),
+            ("fullSteps", header.fullSteps), ("cachedSteps", header.cachedSteps),
+        ]
+        for (name, value) in counters where value < 0 { throw fail("\(name) is \(value)") }
+        guard header.denoiseSeconds.isFinite, header.denoiseSeconds >= 0 else {
+            throw fail("denoiseSeconds is \(header.denoiseSeconds)")
+        }
         var offset = jsonStart + length
         func tensor(_ shape: [Int]) throws -> Tensor {
-            guard shape.allSatisfy({ $0 > 0 && $0 < 1 << 24 }) else { throw fail("bad tensor shape \(shape)") }
-            let count = shape.reduce(1, *)
+            // Each dimension and the element count are bounded before any arithmetic on them, so a
+            // shape like [2^24 - 1, 2^24 - 1, 2^24 - 1] is an error, not an overflow trap.
+            guard !shape.isEmpty, shape.count <= 8, shape.allSatisfy({ $0 > 0 && $0 < 1 << 24 }) else {
+                throw fail("bad tensor shape \(shape)")
+            }
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= 1 << 40 else { throw fail("bad tensor shape \(shape)") }
+                count = product
+            }
             let bytes = count * MemoryLayout<Float>.stride
-            guard offset + bytes <= data.endIndex else { throw fail("truncated tensor data") }
+            guard bytes <= data.endIndex - offset else { throw fail("truncated tensor data") }
             var t = Tensor(zeros: shape)
             let p = t.mutablePointer()
             data[offset..<offset + bytes].withUnsafeBytes { raw in

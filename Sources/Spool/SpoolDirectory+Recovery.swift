@@ -171,10 +171,15 @@ extension SpoolDirectory {
         // Temp files of writes that an earlier owner began but did not rename into place (killed
         // while writing its checkpoint, progress, lease or result): that owner is dead, or knows at its
         // next step that it lost the job, so nothing of it is still needed.
+        // Also the temp file of a lease up to ours that another process began but never published (it
+        // died before its link, or lost that generation): that generation is settled. A live loser's
+        // link then fails with ENOENT, which its acquire takes as a lost race.
         let writers = formerWriters(in: directory, below: generation)
         var leftovers: [String] = []
         for name in try FileOps.list(directory) {
-            guard let pid = FileOps.tempFileWriter(name), writers.contains(pid) else { continue }
+            guard let pid = FileOps.tempFileWriter(name) else { continue }
+            let staleLease = Self.leaseTempGeneration(name).map { $0 <= generation } ?? false
+            guard writers.contains(pid) || staleLease else { continue }
             try FileOps.remove(directory.appendingPathComponent(name))
             leftovers.append(name)
         }
@@ -191,6 +196,14 @@ extension SpoolDirectory {
             final = moved
         }
         return ClaimedJob(id: final.lastPathComponent, directory: final, source: source, generation: generation)
+    }
+
+    /// The generation of a lease temp file `.lease.<g>.<pid>.<random>.tmp`, or nil for another name.
+    static func leaseTempGeneration(_ name: String) -> Int? {
+        guard FileOps.tempFileWriter(name) != nil, name.hasPrefix(".") else { return nil }
+        let parts = name.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 5 else { return nil }
+        return SpoolLayout.leaseGeneration(String(parts[0] + "." + parts[1]))
     }
 
     /// The pid of the claimer a claim directory's name names, when it claimed on this host.

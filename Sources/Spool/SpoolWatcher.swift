@@ -32,7 +32,6 @@ public final class SpoolWatcher: @unchecked Sendable {
     private var pipeRead: Int32 = -1
     private var pipeWrite: Int32 = -1
     private var inotifyFD: Int32 = -1
-    private var thread: Thread?
 
     /// Starts watching `directory`; rescans every `rescanInterval` seconds. With `useInotify` false (or
     /// when inotify is unavailable) only the rescans wake the consumer.
@@ -64,9 +63,10 @@ public final class SpoolWatcher: @unchecked Sendable {
             }
         #endif
         usesInotify = watching
+        // The running thread keeps the watcher alive until `stop()`; the watcher does not keep the
+        // thread (that cycle leaked both after the thread had ended).
         let thread = Thread { [self] in run() }
         thread.name = "skipdit.spool-watcher"
-        self.thread = thread
         thread.start()
     }
 

@@ -39,6 +39,20 @@ final class LeftoverTests: XCTestCase {
         XCTAssertTrue(try spool.finish(job, outcome: .done).path.hasSuffix("done/job"))
     }
 
+    func testTheUnpublishedLeaseTempOfAProcessThatLostTheTakeoverIsRemoved() throws {
+        // A second taker was killed after writing `.lease.2.<pid>…tmp` and before its link: it never
+        // owned the job (lease 2 is someone else's), yet its temp file must not reach done/.
+        let root = try SpoolTest.temporaryDirectory()
+        let deadSpool = try SpoolTest.spool(root, identity: dead)
+        try SpoolTest.submit(deadSpool, "job.yaml")
+        let old = try XCTUnwrap(try deadSpool.claimNext(priority: { _ in 0 }))
+        try temp("lease.2", pid: dead.pid + 1, in: old.directory)
+        let spool = try SpoolTest.spool(root)
+        let job = try XCTUnwrap(try spool.claimNext(priority: { _ in 0 }))
+        XCTAssertEqual(job.generation, 2)
+        XCTAssertEqual(SpoolTest.list(job.directory).filter { $0.hasPrefix(".") }, [])
+    }
+
     func testAReleasedOwnerIsNotAFormerWriter() throws {
         let root = try SpoolTest.temporaryDirectory()
         let first = try SpoolTest.spool(root)
