@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?= -c release
 BIN = .build/release/skipdit
 
-.PHONY: all deps build test demo bench lint format install clean
+.PHONY: all deps build test demo bench lint format install clean test-sanitize soak
 
 all: build
 
@@ -23,6 +23,11 @@ test: deps
 
 demo: build
 	scripts/demo
+
+# The test suite under AddressSanitizer (+ LeakSanitizer) and then ThreadSanitizer, each in its own
+# build folder; fails on any report of any process (scripts/test-sanitize; SANITIZERS=address runs one).
+test-sanitize: deps
+	scripts/test-sanitize
 
 bench: build
 	$(BIN) bench gemm
@@ -77,3 +82,15 @@ install: build
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 		echo "installed; add users who submit jobs to the skipdit group, then: systemctl enable --now skipdit"; \
 	fi
+
+# The long crash soak (not part of `make test`, which runs a short one): two daemons on one spool are
+# SIGKILLed independently at seeded-random moments (35 kills each) while 12 demo-model jobs render, and
+# restarted; then every job must be in done/ once, with the videos of an uninterrupted render and
+# nothing partial left (Tests/IntegrationTests/CrashSoakTests.swift). The seed is printed:
+# `make soak SOAK_SEED=<n>` replays a schedule, SOAK_KILLS=<n> sets the kills per daemon.
+SOAK_SEED ?=
+SOAK_KILLS ?=
+soak: deps
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	SKIPDIT_SOAK=long SKIPDIT_SOAK_SEED=$(SOAK_SEED) SKIPDIT_SOAK_KILLS=$(SOAK_KILLS) \
+		OMP_WAIT_POLICY=$${OMP_WAIT_POLICY:-PASSIVE} $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter CrashSoakTests
