@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?= -c release
 BIN = .build/release/skipdit
 
-.PHONY: all deps build test demo bench lint format install clean test-sanitize soak
+.PHONY: all deps build test demo bench lint format install clean fuzz test-sanitize soak
 
 all: build
 
@@ -23,6 +23,14 @@ test: deps
 
 demo: build
 	scripts/demo
+
+# libFuzzer over every reader of untrusted bytes (Fuzz/, scripts/fuzz): builds the fuzz driver in
+# .build-fuzz (not part of build/test), then runs each target for SECONDS; corpora and findings go to
+# out/fuzz/. `make fuzz SECONDS=600 FUZZ_TARGETS="pickle zip"` narrows it.
+SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: deps
+	scripts/fuzz --seconds $(SECONDS) $(FUZZ_TARGETS)
 
 # The test suite under AddressSanitizer (+ LeakSanitizer) and then ThreadSanitizer, each in its own
 # build folder; fails on any report of any process (scripts/test-sanitize; SANITIZERS=address runs one).

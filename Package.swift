@@ -86,3 +86,13 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// Fuzzing (scripts/fuzz, `make fuzz`): the libFuzzer driver over every reader of untrusted bytes. It
+// exists only when SKIPDIT_FUZZ=1, so `make build` and `make test` never see it; scripts/fuzz builds
+// it with `-sanitize=fuzzer,address -parse-as-library` in .build-fuzz.
+if Context.environment["SKIPDIT_FUZZ"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "skipdit-fuzz", dependencies: ["Checkpoints", "Jobs", "Render", "TextEncoder"],
+            path: "Fuzz/Sources/skipdit-fuzz"))
+}

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,14 +27,15 @@ extern "C" skipdit_spm *skipdit_spm_load(const char *path, char *error, size_t e
         return nullptr;
     }
     try {
-        auto *spm = new skipdit_spm();
+        // Owned until returned: sentencepiece throws for some malformed models (darts_clone's
+        // "zero-length key" for an empty piece), and the processor must not leak then.
+        std::unique_ptr<skipdit_spm> spm(new skipdit_spm());
         const auto status = spm->processor.Load(path);
         if (!status.ok()) {
             write_error(error, error_capacity, status.ToString());
-            delete spm;
             return nullptr;
         }
-        return spm;
+        return spm.release();
     } catch (const std::exception &e) {
         write_error(error, error_capacity, e.what());
         return nullptr;

@@ -29,12 +29,21 @@ public struct Checkpoint: Sendable {
 
     /// Opens a file or folder, detecting its format from its content.
     public static func open(_ url: URL) throws(CheckpointError) -> Checkpoint {
+        try open(url, shardOf: nil)
+    }
+
+    /// Opens a file or folder; `shardOf` is set when a shard index names it (the index's path and
+    /// the name it gives the shard). A shard may not be an index: one that named itself, or two that
+    /// named each other, would otherwise be opened again and again until the stack overflows.
+    static func open(_ url: URL, shardOf index: (path: String, shard: String)?) throws(CheckpointError)
+        -> Checkpoint
+    {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw .io(path: url.path, reason: "no such file or folder")
         }
-        if isDirectory.boolValue { return try open(url: try weightsFile(inFolder: url)) }
-        return try open(url: url)
+        if isDirectory.boolValue { return try open(url: try weightsFile(inFolder: url), shardOf: index) }
+        return try open(url: url, shardOf: index)
     }
 
     /// Picks the weights file of a model folder: a shard index first, then a single weights file.
@@ -56,7 +65,9 @@ public struct Checkpoint: Sendable {
         throw .unknownFormat(path: folder.path, hint: "the folder holds no .safetensors, .bin, .pt or shard index file")
     }
 
-    private static func open(url: URL) throws(CheckpointError) -> Checkpoint {
+    private static func open(url: URL, shardOf index: (path: String, shard: String)?) throws(CheckpointError)
+        -> Checkpoint
+    {
         let file = try MappedFile(url)
         let b = file.bytes
         let magic: [UInt8] = b.count >= 4 ? Array(b[0..<4]) : []
@@ -78,6 +89,9 @@ public struct Checkpoint: Sendable {
         if let first = b.first(where: { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }),
             first == UInt8(ascii: "{")
         {
+            if let index {
+                throw .badIndex(path: index.path, reason: "shard '\(index.shard)' is itself an index")
+            }
             return try ShardIndex.open(file: file, url: url)
         }
         if b.count >= 9, b[8] == UInt8(ascii: "{") {

@@ -66,15 +66,26 @@ public struct NumPyArray: Sendable {
         }
     }
 
-    /// Elements as Int (integer dtypes exact; floats truncated toward zero).
+    /// Elements as Int (integer dtypes exact; floats truncated toward zero). A float that has no Int
+    /// value, which a damaged or hostile file may hold, never traps: NaN reads as 0 and ±infinity or
+    /// a magnitude beyond Int's range as Int.max / Int.min, so callers' range checks reject it.
     public func ints() -> [Int] {
         switch dtype {
         case .int64: return load(Int64.self).map { Int($0) }
         case .int32: return load(Int32.self).map { Int($0) }
         case .uint8: return bytes.map { Int($0) }
-        case .float32: return load(Float.self).map { Int($0) }
-        case .float64: return load(Double.self).map { Int($0) }
+        case .float32: return load(Float.self).map { Self.saturatingInt(Double($0)) }
+        case .float64: return load(Double.self).map(Self.saturatingInt)
         }
+    }
+
+    /// `Int(x)` truncated toward zero, with NaN as 0 and out-of-range values clamped.
+    static func saturatingInt(_ x: Double) -> Int {
+        if x.isNaN { return 0 }
+        // 2^63 is the first double above Int.max; -2^63 (Int.min) itself converts exactly.
+        if x >= 9_223_372_036_854_775_808.0 { return .max }
+        if x < -9_223_372_036_854_775_808.0 { return .min }
+        return Int(x)
     }
 
     /// Elements as bytes; only for uint8 arrays.

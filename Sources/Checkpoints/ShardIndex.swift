@@ -29,7 +29,7 @@ enum ShardIndex {
             guard FileManager.default.fileExists(atPath: shardURL.path) else {
                 throw bad("shard '\(shard)' does not exist")
             }
-            let checkpoint = try Checkpoint.open(shardURL)
+            let checkpoint = try Checkpoint.open(shardURL, shardOf: (path, shard))
             guard checkpoint.format != .sharded else { throw bad("shard '\(shard)' is itself an index") }
             let dict = try checkpoint.stateDict()
             for name in dict.names {

@@ -75,7 +75,9 @@ public enum YAMLWriter {
                 // Compact form: the first key shares the line with the dash.
                 var block = ""
                 emitMapping(pairs, indent: indent + 2, into: &block)
-                out += pad + "- " + block.dropFirst(indent + 2)
+                // Drop the indentation by scalars: a key that starts with a combining mark forms one
+                // Character with the space before it, and dropping Characters would eat the mark.
+                out += pad + "- " + String(block.unicodeScalars.dropFirst(indent + 2))
             } else {
                 out += pad + "-"
                 emitNested(item, indent: indent, into: &out)

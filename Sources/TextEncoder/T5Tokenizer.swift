@@ -139,11 +139,22 @@ struct TokenizerFiles {
             eosToken = Self.token(object["eos_token"]) ?? eosToken
             unkToken = Self.token(object["unk_token"]) ?? unkToken
             padToken = Self.token(object["pad_token"]) ?? padToken
-            extraIDs = (object["extra_ids"] as? NSNumber)?.intValue ?? 0
+            if let n = object["extra_ids"] as? NSNumber {
+                // T5 has 100; a negative or huge count would make the sentinel table crash or hang.
+                guard let count = Self.integer(n), (0...Self.maxExtraIDs).contains(count) else {
+                    throw .tokenizerFile(
+                        path: config.path, reason: "extra_ids is \(n), not an integer in 0...\(Self.maxExtraIDs)")
+                }
+                extraIDs = count
+            }
             additionalSpecialTokens = (object["additional_special_tokens"] as? [Any] ?? []).compactMap(Self.token)
             // Newer files list every added token with its id: {"32099": {"content": "<extra_id_0>", ...}}.
             for (id, entry) in object["added_tokens_decoder"] as? [String: Any] ?? [:] {
-                if let id = Int(id), let token = Self.token(entry) { addedTokens[token] = id }
+                guard let id = Int(id), let token = Self.token(entry) else { continue }
+                guard id >= 0 else {
+                    throw .tokenizerFile(path: config.path, reason: "added token '\(token)' has the negative id \(id)")
+                }
+                addedTokens[token] = id
             }
         }
         let map = directory.appendingPathComponent("special_tokens_map.json")
@@ -157,8 +168,8 @@ struct TokenizerFiles {
         let added = directory.appendingPathComponent("added_tokens.json")
         if let object = try Self.object(added) {
             for (token, id) in object {
-                guard let id = (id as? NSNumber)?.intValue else {
-                    throw .tokenizerFile(path: added.path, reason: "token '\(token)' has no integer id")
+                guard let number = id as? NSNumber, let id = Self.integer(number), id >= 0 else {
+                    throw .tokenizerFile(path: added.path, reason: "token '\(token)' has no non-negative integer id")
                 }
                 addedTokens[token] = id
             }
@@ -168,6 +179,16 @@ struct TokenizerFiles {
             let sentinels = additionalSpecialTokens.filter { $0.hasPrefix("<extra_id_") }
             extraIDs = sentinels.count
         }
+    }
+
+    /// Most sentinel tokens accepted from `extra_ids` (T5 uses 100).
+    static let maxExtraIDs = 10_000
+
+    /// The exact integer value of a JSON number (nil for fractions and values beyond Int).
+    private static func integer(_ n: NSNumber) -> Int? {
+        let d = n.doubleValue
+        guard d.isFinite, d == d.rounded(.towardZero), abs(d) < 9.0e15 else { return nil }
+        return Int(d)
     }
 
     /// A token given either as a string or as an AddedToken object with "content".
@@ -180,7 +201,11 @@ struct TokenizerFiles {
     private static func object(_ url: URL) throws(TextEncoderError) -> [String: Any]? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         do {
-            let data = try Data(contentsOf: url)
+            // FileHandle rather than Data(contentsOf:), which leaks a 4 KiB buffer for every empty
+            // file it reads (swift-foundation's zero-size path on Linux).
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            let data = try handle.readToEnd() ?? Data()
             guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw TextEncoderError.tokenizerFile(path: url.path, reason: "not a JSON object")
             }
