@@ -58,7 +58,8 @@ clean:
 # ExecStart rewritten for PREFIX and SYSCONFDIR. The spool's folders are setgid and group-writable, so
 # members of the `skipdit` group can submit, cancel and inspect jobs. Run as root without DESTDIR, it
 # also creates the `skipdit` system user and group, hands them the spool and state directories, and
-# reloads systemd.
+# reloads systemd. The Slurm executor's drop-in goes to the doc folder (skipdit-slurm.conf): copy it
+# to /etc/systemd/system/skipdit.service.d/ to run on a cluster (README, "Running on a Slurm cluster").
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SPOOLDIR ?= /var/spool/skipdit
@@ -78,6 +79,7 @@ install: build
 		-e 's|/var/spool/skipdit|$(SPOOLDIR)|g' \
 		systemd/skipdit.service > $(DESTDIR)$(UNITDIR)/skipdit.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/skipdit.service
+	install -m 0644 systemd/skipdit.service.d/slurm.conf $(DESTDIR)$(PREFIX)/share/doc/skipdit/skipdit-slurm.conf
 	install -d -m 2750 $(DESTDIR)$(SPOOLDIR)
 	install -d -m 2770 $(DESTDIR)$(SPOOLDIR)/incoming $(DESTDIR)$(SPOOLDIR)/processing $(DESTDIR)$(SPOOLDIR)/done \
 		$(DESTDIR)$(SPOOLDIR)/failed

@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
         .target(name: "Jobs", dependencies: ["CYAML"]),
         .target(name: "Spool", dependencies: ["Jobs", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Slurm", dependencies: ["Jobs"]),
         .target(
             name: "Conformance",
             dependencies: ["TensorCore", "Checkpoints", "Diffusion", "Latte", "Sampling", "VAE", "TextEncoder"]),
@@ -54,7 +55,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Spool", "Render", "Jobs",
+                "Spool", "Render", "Jobs", "Slurm",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -65,7 +66,7 @@ let package = Package(
             name: "skipdit",
             dependencies: [
                 "TensorCore", "Checkpoints", "Conformance", "Benchmarks", "VideoIO", "Jobs", "Spool", "Render",
-                "Daemon",
+                "Daemon", "Slurm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -78,6 +79,7 @@ let package = Package(
         .testTarget(name: "TextEncoderTests", dependencies: ["TextEncoder", "Conformance", "TestSupport"]),
         .testTarget(name: "VideoIOTests", dependencies: ["VideoIO", "TestSupport"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "TestSupport"]),
+        .testTarget(name: "SlurmTests", dependencies: ["Slurm", "Jobs"]),
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport"]),

@@ -1,5 +1,5 @@
 // DaemonContext: the state the daemon's services share: the configuration (replaced on SIGHUP), the
-// spool, the loaded-model cache, the job being rendered, and the stop request of a graceful shutdown.
+// spool, the loaded-model cache, the jobs it owns (one rendering, or several on Slurm), and the stop request of a graceful shutdown.
 // Every mutable field sits behind one lock; heartbeats and the end of a job (finish or release) are
 // serialized by a second one so a heartbeat never races the job's move out of processing/.
 // The configuration in force carries the result of the model file check (ModelFileCheck, at start-up
@@ -23,9 +23,9 @@ final class DaemonContext: @unchecked Sendable {
     private let lock = NSLock()
     private var currentConfig: DaemonConfig
     private var currentSpool: SpoolDirectory
-    private var runningJob: ClaimedJob?
+    private var runningJobs: [String: ClaimedJob] = [:]
     private var stopping = false
-    private var lostLease = false
+    private var lostLeases: Set<String> = []
     private var reportedNotifyError = false
     private var spoolWatcher: SpoolWatcher?
     /// Held while heartbeating and while a job ends (finish, release), never during a render.
@@ -37,11 +37,17 @@ final class DaemonContext: @unchecked Sendable {
         self.logLevel = logLevel
         self.logger = logger
         currentConfig = Self.checkModels(config, logger: logger)
+        executor = config.executor
+        slurmSlots = SlurmSlots(limit: config.executor.maxInFlight)
         currentSpool = try SpoolAccess.open(config, logger: logger)
     }
 
     /// The configuration in force.
     var config: DaemonConfig { lock.withLock { currentConfig } }
+    /// The executor fixed at start-up (a reload does not switch it: jobs in flight stay where they are).
+    let executor: ExecutorSettings
+    /// `executor.max_in_flight`, shared by the jobs on Slurm.
+    let slurmSlots: SlurmSlots
     /// The spool (rebuilt when a reload changes its timing).
     var spool: SpoolDirectory { lock.withLock { currentSpool } }
 
@@ -96,45 +102,49 @@ final class DaemonContext: @unchecked Sendable {
         notify { try $0.stopping(status: "stopping") }
     }
 
-    // MARK: the running job
+    // MARK: the running jobs
 
-    /// The job being rendered, if any.
-    var currentJob: ClaimedJob? { lock.withLock { runningJob } }
+    /// The jobs this daemon owns now (one rendering locally; several tracked on Slurm).
+    var currentJobs: [ClaimedJob] { lock.withLock { Array(runningJobs.values) } }
 
-    /// True when a heartbeat found that another process took the running job over.
-    var isLeaseLost: Bool { lock.withLock { lostLease } }
+    /// True when a heartbeat found that another process took `job` over.
+    func isLeaseLost(_ job: ClaimedJob) -> Bool { lock.withLock { lostLeases.contains(job.id) } }
 
     /// Marks `job` as running (heartbeats start).
     func begin(_ job: ClaimedJob) {
         lock.withLock {
-            runningJob = job
-            lostLease = false
+            runningJobs[job.id] = job
+            lostLeases.remove(job.id)
         }
     }
 
-    /// Runs `body` (finish or release) while no heartbeat runs, then forgets the running job.
-    func end<T>(_ body: () throws -> T) rethrows -> T {
+    /// Runs `body` (finish or release) while no heartbeat runs, then forgets `job`.
+    func end<T>(_ job: ClaimedJob, _ body: () throws -> T) rethrows -> T {
         jobLock.lock()
         defer {
-            lock.withLock { runningJob = nil }
+            lock.withLock {
+                runningJobs[job.id] = nil
+                lostLeases.remove(job.id)
+            }
             jobLock.unlock()
         }
         return try body()
     }
 
-    /// Refreshes the running job's lease; a lost lease makes the render stop.
+    /// Refreshes the running jobs' leases; a lost lease makes that job's render or tracking stop.
     func heartbeat() {
         jobLock.lock()
         defer { jobLock.unlock() }
-        guard let job = currentJob else { return }
-        do {
-            try spool.heartbeat(job)
-        } catch SpoolError.leaseLost {
-            lock.withLock { lostLease = true }
-            logger.error(
-                "lost the lease of \(job.id) to another process; stopping its render", metadata: ["job": "\(job.id)"])
-        } catch {
-            logger.warning("heartbeat of \(job.id) failed: \(error)", metadata: ["job": "\(job.id)"])
+        for job in currentJobs {
+            do {
+                try spool.heartbeat(job)
+            } catch SpoolError.leaseLost {
+                lock.withLock { _ = lostLeases.insert(job.id) }
+                logger.error(
+                    "lost the lease of \(job.id) to another process; stopping its work", metadata: ["job": "\(job.id)"])
+            } catch {
+                logger.warning("heartbeat of \(job.id) failed: \(error)", metadata: ["job": "\(job.id)"])
+            }
         }
     }
 
@@ -182,6 +192,9 @@ final class DaemonContext: @unchecked Sendable {
             logger.warning(
                 "the spool moved to \(fresh.spool.path) in \(path); keeping \(old.spool.path) until the next restart")
             accepted.spool = old.spool
+        }
+        if fresh.executor != executor {
+            logger.notice("executor settings take effect at the next restart")
         }
         if fresh.daemon.rescanSeconds != old.daemon.rescanSeconds {
             logger.notice("daemon.rescan_seconds takes effect at the next restart")

@@ -14,6 +14,9 @@ public struct DaemonOptions: Sendable {
     public var stepDelay: TimeInterval
     /// Testing only: write each video's final latents next to it as `<output>.latents.npy`.
     public var dumpsLatents: Bool
+    /// Testing only: on the Slurm executor, die (SIGKILL) right after sbatch answered, before the
+    /// answer is recorded — the window a restarted daemon must recover from without submitting twice.
+    public var crashAfterSubmit = false
     /// The process environment (NOTIFY_SOCKET, WATCHDOG_USEC, JOURNAL_STREAM).
     public var environment: [String: String]
 

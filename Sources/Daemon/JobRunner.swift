@@ -1,5 +1,6 @@
 // JobRunner: one claimed job from start to end: validate it against the configuration in force, resume
-// its checkpoint if it has one, render it on the render thread, and end it: finish into done/ or
+// its checkpoint if it has one, render it on the render thread (or, on the Slurm executor, hand it
+// to SlurmJobTracker), and end it: finish into done/ or
 // failed/ with its result record, release it (graceful shutdown: it resumes at the next start), or
 // abandon it (another process took it over). A bad job or a failed render fails the job, never the
 // daemon; a job is never deleted.
@@ -15,11 +16,15 @@ struct JobRunner {
     let spool: SpoolDirectory
     let job: ClaimedJob
     let logger: Logger
+    /// On the Slurm executor: the slots of `max_in_flight` the worker took for this job (given back
+    /// by its tracker when the job ends).
+    let slurmSlots: Int
 
-    init(context: DaemonContext, spool: SpoolDirectory, job: ClaimedJob) {
+    init(context: DaemonContext, spool: SpoolDirectory, job: ClaimedJob, slurmSlots: Int = 0) {
         self.context = context
         self.spool = spool
         self.job = job
+        self.slurmSlots = slurmSlots
         var logger = context.logger
         logger[metadataKey: "job"] = "\(job.id)"
         self.logger = logger
@@ -59,7 +64,7 @@ struct JobRunner {
 
     /// Records the ending in the spool; false when the spool could not be written (try again).
     private func end(_ ending: Ending) -> Bool {
-        context.end {
+        context.end(job) {
             do {
                 switch ending {
                 case let .finish(outcome, record):
@@ -99,6 +104,13 @@ struct JobRunner {
             return .finish(.failed(reason: "\(error)"), ResultRecord.invalid(error, software: software))
         }
         if context.isStopping { return .release }
+        if context.executor.kind == .slurm {
+            logger.info("rendering \(plan.videos.count) video(s) with \(plan.model.name) on Slurm")
+            let tracker = SlurmJobTracker(
+                context: context, spool: spool, job: job, plan: plan, settings: context.executor, logger: logger,
+                slots: slurmSlots)
+            return await tracker.run(start: ResultRecord.Start(attempt: job.generation, resumed: nil), software: software)
+        }
         // An earlier attempt killed while it wrote a video or poster left that file's temp file behind.
         for url in RenderPipeline.removePartialOutputs(of: plan, writtenBy: spool.formerWriters(of: job)) {
             logger.notice("removed \(url.path), a partial output of an earlier attempt")
@@ -138,7 +150,7 @@ struct JobRunner {
                 wallSeconds: Date().timeIntervalSince(started), software: software)
             return .finish(.done, record)
         } catch RenderError.stopped {
-            if context.isLeaseLost { return .abandon("the lease was taken over") }
+            if context.isLeaseLost(job) { return .abandon("the lease was taken over") }
             return .release
         } catch RenderError.cancelled {
             return .finish(

@@ -23,7 +23,8 @@ enum ResultRecord {
 
     /// A rendered job.
     static func done(
-        plan: RenderPlan, result: JobResult, output: URL, start: Start, wallSeconds: Double, software: YAMLValue
+        plan: RenderPlan, result: JobResult, output: URL, start: Start, wallSeconds: Double, software: YAMLValue,
+        slurm: YAMLValue? = nil
     ) -> YAMLValue {
         let videos: [YAMLValue] = result.videos.map { v in
             .mapping([
@@ -50,7 +51,7 @@ enum ResultRecord {
                 ),
                 ("timings", timings(totals, extra: ["total"])),
                 ("computed_by", .mapping(result.computedBy.map { ($0.0, .string($0.1)) })),
-            ] + attempt(start) + [("software", software)])
+            ] + attempt(start) + (slurm.map { [("slurm", $0)] } ?? []) + [("software", software)])
     }
 
     /// A job whose file did not validate.
@@ -72,10 +73,12 @@ enum ResultRecord {
     }
 
     /// A valid job whose render failed or was cancelled.
-    static func failed(plan: RenderPlan, error: Error?, start: Start, software: YAMLValue) -> YAMLValue {
+    static func failed(
+        plan: RenderPlan, error: Error?, start: Start, software: YAMLValue, slurm: YAMLValue? = nil
+    ) -> YAMLValue {
         var fields: [(String, YAMLValue)] = [("parameters", plan.recordValue)]
         if let error { fields.append(("error", .string("\(error)"))) }
-        return .mapping(fields + attempt(start) + [("software", software)])
+        return .mapping(fields + attempt(start) + (slurm.map { [("slurm", $0)] } ?? []) + [("software", software)])
     }
 
     /// The `software:` block: name, version and compute settings.

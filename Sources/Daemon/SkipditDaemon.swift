@@ -7,6 +7,7 @@ import Foundation
 import Jobs
 import Logging
 import ServiceLifecycle
+import Slurm
 
 /// The render daemon.
 public final class SkipditDaemon: Sendable {
@@ -19,6 +20,8 @@ public final class SkipditDaemon: Sendable {
         let path = options.configPath
         let config = try DaemonConfig.load(contentsOf: URL(fileURLWithPath: path), file: path)
         if let level = LogLevelSetting.level(named: config.logging.level) { logLevel.level = level }
+        // Slurm mode without the Slurm client programs cannot work: refuse to start, saying so.
+        if config.executor.kind == .slurm { try SlurmController().checkInstalled() }
         let logger = Logger(label: "skipdit")
         context = try DaemonContext(options: options, config: config, logLevel: logLevel, logger: logger)
     }
@@ -45,6 +48,12 @@ public final class SkipditDaemon: Sendable {
         if !unusable.isEmpty {
             context.logger.warning(
                 "unusable model(s), refused until fixed: \(unusable.joined(separator: ", ")); serving the other \(config.models.count - unusable.count)"
+            )
+        }
+        if context.executor.kind == .slurm {
+            let e = context.executor
+            context.logger.notice(
+                "executor: slurm (partition \(e.partition ?? "default"), \(e.cpusPerTask) CPU(s) per task, at most \(e.maxInFlight) task(s) at once)"
             )
         }
         if context.options.stepDelay > 0 {

@@ -97,7 +97,7 @@ final class SpoolRenderObserver: RenderObserver, @unchecked Sendable {
 
     func control() -> RenderControl {
         if stepDelay > 0 { pause(stepDelay) }
-        if context.isStopping || context.isLeaseLost { return .stop }
+        if context.isStopping || context.isLeaseLost(job) { return .stop }
         if spool.isCancelRequested(job) { return .cancel }
         return .proceed
     }

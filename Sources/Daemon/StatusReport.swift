@@ -1,5 +1,6 @@
 // StatusReport: the text `skipdit status` prints for a spool snapshot: the queue in claim order, the
-// jobs in processing/ with their phase, step k/N and ETA, and the most recent results.
+// jobs in processing/ with their phase, step k/N and ETA (on Slurm: the array and each video's Slurm
+// state, step and node), and the most recent results.
 //
 //   spool /var/spool/skipdit
 //   running (1)
@@ -40,6 +41,7 @@ public enum StatusReport {
             if job.cancelRequested { owner.append("cancel requested") }
             if !owner.isEmpty { text += "  (" + owner.joined(separator: ", ") + ")" }
             lines.append(text)
+            lines += slurmLines(spool.appendingPathComponent("processing").appendingPathComponent(job.id), width: width)
         }
         lines.append("queued (\(status.queued.count))")
         for job in status.queued {
@@ -63,6 +65,32 @@ public enum StatusReport {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One line per video of a job on the Slurm executor (none for a local job):
+    ///     video 1    RUNNING, step 12/50 on node3 (task 812_1)
+    ///     video 2    PENDING (Priority), attempt 2 of 3
+    static func slurmLines(_ directory: URL, width: Int) -> [String] {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent(SlurmSubmission.fileName)),
+            let s = try? SlurmSubmission.decode(data)
+        else { return [] }
+        var lines: [String] = []
+        if let array = s.arrays.last { lines.append("    slurm array \(array) (squeue -n \(s.name))") }
+        for v in s.videos {
+            var text = "    " + pad("video \(v.number)", max(0, width - 2)) + "  " + (v.done ? "done" : v.state ?? "submitting")
+            if let reason = v.reason, !v.done { text += " (\(reason))" }
+            if !v.done, v.state == "RUNNING",
+                let p = try? Data(contentsOf: SlurmTaskFiles(jobDirectory: directory, video: v.number).progress),
+                let progress = try? JSONDecoder().decode(SlurmVideoProgress.self, from: p)
+            {
+                text += progress.phase == "denoising" ? ", step \(progress.step)/\(progress.steps)" : ", \(progress.phase)"
+            }
+            if let node = v.node { text += " on \(node)" }
+            if let task = v.task { text += " (task \(task))" }
+            if v.attempts > 1 { text += ", attempt \(v.attempts)" }
+            lines.append(text)
+        }
+        return lines
     }
 
     private static func pad(_ s: String, _ width: Int) -> String {

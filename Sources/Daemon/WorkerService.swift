@@ -1,6 +1,7 @@
 // WorkerService: the daemon's main loop. It watches incoming/ (SpoolWatcher: inotify plus periodic
 // rescans), tells systemd READY=1, and on every wake-up claims and renders jobs one at a time, in
-// claim order (priority, then age; released and abandoned jobs resume), until none is ready. A file
+// claim order (priority, then age; released and abandoned jobs resume), until none is ready. On the
+// Slurm executor it claims as many jobs as `max_in_flight` has slots and tracks them side by side. A file
 // still being written is looked at again once it had time to become stable. On graceful shutdown it
 // stops the running render at its next step boundary, releases the job and returns.
 
@@ -52,10 +53,14 @@ struct WorkerService: Service, CustomStringConvertible {
         context.notify { try $0.ready(status: "idle") }
 
         await withGracefulShutdownHandler {
-            await drain()
-            for await _ in watcher.wakes {
-                if context.isStopping { break }
-                await drain()
+            // Jobs on Slurm are tracked side by side as child tasks; the group ends once each has
+            // released its job at shutdown.
+            await withDiscardingTaskGroup { group in
+                await drain(&group)
+                for await _ in watcher.wakes {
+                    if context.isStopping { break }
+                    await drain(&group)
+                }
             }
         } onGracefulShutdown: { [context] in
             context.requestStop()
@@ -64,8 +69,10 @@ struct WorkerService: Service, CustomStringConvertible {
         context.logger.notice("worker stopped")
     }
 
-    /// Claims and renders ready jobs until none is left (or shutdown begins).
-    private func drain() async {
+    /// Claims and renders ready jobs until none is left (or shutdown begins). On the Slurm executor
+    /// each claimed job is tracked in a child task of `group`, and claiming stops while every slot of
+    /// `max_in_flight` is held.
+    private func drain(_ group: inout DiscardingTaskGroup) async {
         do {
             for directory in try context.spool.rejectOverflow(limit: context.config.limits.maxQueuedJobs) {
                 context.logger.warning("queue full: \(directory.lastPathComponent) moved to \(directory.path)")
@@ -74,7 +81,9 @@ struct WorkerService: Service, CustomStringConvertible {
             context.logger.error("cannot enforce limits.max_queued_jobs (retried at the next scan): \(error)")
         }
         var rendered = 0
+        let onSlurm = context.executor.kind == .slurm
         while !context.isStopping {
+            if onSlurm, context.slurmSlots.free == 0 { break }
             let spool = context.spool
             let job: ClaimedJob?
             do {
@@ -84,7 +93,16 @@ struct WorkerService: Service, CustomStringConvertible {
                 break
             }
             guard let job else { break }
-            await JobRunner(context: context, spool: spool, job: job).run()
+            if onSlurm {
+                let slots = context.slurmSlots.take(upTo: 1)
+                let context = self.context
+                group.addTask {
+                    await JobRunner(context: context, spool: spool, job: job, slurmSlots: slots).run()
+                    context.watcher?.poke()  // its slots are free again: claim what waits
+                }
+            } else {
+                await JobRunner(context: context, spool: spool, job: job).run()
+            }
             rendered += 1
         }
         guard !context.isStopping else { return }

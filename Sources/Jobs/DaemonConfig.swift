@@ -68,6 +68,8 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
     public var logging: LoggingSettings
     /// Daemon timing (`daemon:`).
     public var daemon: DaemonSettings = DaemonSettings()
+    /// Where videos are rendered (`executor:`; local by default).
+    public var executor: ExecutorSettings = ExecutorSettings()
     /// Where each model sits in the file: "NAME" (its key) and "NAME.checkpoint", "NAME.vae",
     /// "NAME.base" (the path values); a text-to-video `vae` defaulted from `base` points at `base`.
     public var modelMarks: [String: YAMLMark] = [:]
@@ -78,7 +80,7 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
 
     /// Where `skipdit serve` looks without `--config`.
     public static let defaultPath = "/etc/skipdit/skipdit.yaml"
-    static let keys = ["spool", "output", "models", "compute", "limits", "logging", "daemon"]
+    static let keys = ["spool", "output", "models", "compute", "limits", "logging", "daemon", "executor"]
 
     /// The model called `name`.
     public func model(named name: String) -> ModelEntry? { models.first { $0.name == name } }
@@ -159,6 +161,7 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
             logging.level = v
         }
         let daemon = e["daemon"].map { DaemonSettings.read($0.value, reader: reader) } ?? DaemonSettings()
+        let executor = e["executor"].map { ExecutorSettings.read($0.value, reader: reader) } ?? ExecutorSettings()
         var spool: URL?
         var output: URL?
         for key in ["spool", "output"] {
@@ -199,7 +202,7 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
         guard sink.isEmpty, let spool, let output else { return nil }
         return DaemonConfig(
             file: sink.file, spool: spool, output: output, models: models, compute: compute, limits: limits,
-            logging: logging, daemon: daemon, modelMarks: marks)
+            logging: logging, daemon: daemon, executor: executor, modelMarks: marks)
     }
 
     /// The marks of a model entry's name and path values (see `modelMarks`).

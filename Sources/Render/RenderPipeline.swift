@@ -21,6 +21,12 @@ public struct JobResult: Sendable {
     /// What the videos' bits depend on besides the job and the model (README, "Reproducibility"):
     /// the GEMM library and its kernel family, precision, thread count and the CPU.
     public var computedBy: [(String, String)]
+
+    public init(videos: [FinishedVideo], timings: [String: Double], computedBy: [(String, String)]) {
+        self.videos = videos
+        self.timings = timings
+        self.computedBy = computedBy
+    }
 }
 
 public final class RenderPipeline: @unchecked Sendable {

@@ -90,6 +90,18 @@ extension SpoolDirectory {
         try FileOps.readFile(job.directory.appendingPathComponent(SpoolLayout.checkpointFile))
     }
 
+    /// Writes a record of the job's executor (e.g. slurm.json) atomically into processing/<id>/.
+    /// Throws `leaseLost` when another process took the job over.
+    public func writeJobRecord(_ data: Data, named name: String, for job: ClaimedJob) throws {
+        try verifyOwnership(job)
+        try FileOps.writeAtomically(data, to: job.directory.appendingPathComponent(name))
+    }
+
+    /// A record of the job's executor, or nil when there is none.
+    public func readJobRecord(named name: String, for job: ClaimedJob) throws -> Data? {
+        try FileOps.readFile(job.directory.appendingPathComponent(name))
+    }
+
     /// True when `skipdit cancel` asked this job to stop (poll at step boundaries).
     public func isCancelRequested(_ job: ClaimedJob) -> Bool {
         FileOps.lstatInfo(job.directory.appendingPathComponent(SpoolLayout.cancelFile)) != nil

@@ -21,6 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Testing only: seconds to wait at every sampler step.", visibility: .hidden))
     var testStepDelay: Double = 0
 
+    @Flag(help: ArgumentHelp("Testing only: die right after a Slurm submission, before recording it.", visibility: .hidden))
+    var testCrashAfterSubmit = false
+
     @Flag(
         help: ArgumentHelp(
             "Testing only: write each video's final latents as <output>.latents.npy.", visibility: .hidden))
@@ -28,8 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let level = SkipditDaemon.bootstrapLogging()
-        let options = DaemonOptions(
+        var options = DaemonOptions(
             configPath: config, version: SkipditVersion.string, stepDelay: testStepDelay, dumpsLatents: dumpLatents)
+        options.crashAfterSubmit = testCrashAfterSubmit
         let daemon = try SkipditDaemon(options: options, logLevel: level)
         try await daemon.run()
     }

@@ -22,7 +22,7 @@ struct Skipdit: AsyncParsableCommand {
         version: SkipditVersion.string,
         subcommands: [
             ServeCommand.self, RenderCommand.self, ValidateCommand.self, StatusCommand.self, CancelCommand.self,
-            ConformanceCommand.self, BenchCommand.self, EncodeCommand.self,
+            ConformanceCommand.self, BenchCommand.self, EncodeCommand.self, SlurmTaskCommand.self,
         ])
 }
 

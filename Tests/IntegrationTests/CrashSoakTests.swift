@@ -76,7 +76,6 @@ final class CrashSoakTests: DaemonTestCase {
         }
     }
 
-    static let demo = SkipditBinary.repositoryRoot.appendingPathComponent("Models/demo")
     static let classes = ["left", "right", "up", "down", "grow", "shrink", "bounce"]
 
     /// One kill, as printed and kept for the lease checks.
@@ -399,12 +398,7 @@ final class CrashSoakTests: DaemonTestCase {
             spool: \(spool.spool.path)
             output: \(spool.output.path)
             models:
-              demo:
-                preset: demo
-                checkpoint: \(Self.demo.appendingPathComponent("latte-demo.pt").path)
-                vae: \(Self.demo.appendingPathComponent("vae").path)
-                classes: \(Self.demo.appendingPathComponent("classes.txt").path)
-                heads: 4
+            \(TestSpool.demoModel("demo"))
             compute: { threads: 1 }
             daemon:
               stability_seconds: 0.1

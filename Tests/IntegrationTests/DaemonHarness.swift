@@ -115,6 +115,19 @@ final class TestSpool {
             """
     }
 
+    /// The model entry `name` on the trained demo model (Models/demo: 7 motion classes, 4 heads, 8 frames).
+    static func demoModel(_ name: String) -> String {
+        let demo = SkipditBinary.repositoryRoot.appendingPathComponent("Models/demo")
+        return """
+              \(name):
+                preset: demo
+                checkpoint: \(demo.appendingPathComponent("latte-demo.pt").path)
+                vae: \(demo.appendingPathComponent("vae").path)
+                classes: \(demo.appendingPathComponent("classes.txt").path)
+                heads: 4
+            """
+    }
+
     /// The model entry `name` on the tiny text-to-video fixtures: the t2v base folder (T5, tokenizer,
     /// transformer, scheduler), its Latte-skip.pt, and the tiny temporal VAE; 4 DDIM steps.
     static func tinyTextToVideoModel(_ name: String) -> String {

@@ -14,8 +14,6 @@ import Foundation
 import XCTest
 
 final class DeterminismTests: DaemonTestCase {
-    static let demo = SkipditBinary.repositoryRoot.appendingPathComponent("Models/demo")
-
     /// One compute setting of the contract.
     struct Compute: CustomStringConvertible {
         var backend: String
@@ -45,12 +43,7 @@ final class DeterminismTests: DaemonTestCase {
             spool: \(spool.path)
             output: \(output.path)
             models:
-              demo:
-                preset: demo
-                checkpoint: \(Self.demo.appendingPathComponent("latte-demo.pt").path)
-                vae: \(Self.demo.appendingPathComponent("vae").path)
-                classes: \(Self.demo.appendingPathComponent("classes.txt").path)
-                heads: 4
+            \(TestSpool.demoModel("demo"))
             \(compute.yaml)
             \(TestSpool.fastDaemon)
 

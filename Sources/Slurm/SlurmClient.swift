@@ -1,0 +1,124 @@
+// SlurmClient: runs the Slurm client programs (sbatch, squeue, scontrol, scancel) as child processes
+// with a deadline, and sorts their failures into "unreachable" (retry later) and "rejected" (Slurm's
+// own message). The programs find the cluster the usual way (SLURM_CONF, or /etc/slurm/slurm.conf),
+// so the daemon talks to Slurm exactly as a user at the submit host would.
+
+import Foundation
+
+/// The Slurm client programs.
+public struct SlurmClient: Sendable {
+    /// Folders searched for the programs, in order: PATH (a standard one when PATH is unset).
+    public let searchPath: [String]
+    /// Seconds a client call may take before it counts as unreachable.
+    public var timeout: Double
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, timeout: Double = 60) {
+        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        searchPath = path.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        self.timeout = timeout
+    }
+
+    /// The program's path, or `notInstalled`.
+    public func locate(_ program: String) throws(SlurmError) -> String {
+        for folder in searchPath {
+            let candidate = folder + "/" + program
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw .notInstalled(program: program, searched: searchPath)
+    }
+
+    /// What a finished client call printed.
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        /// stderr without Slurm's known noise, trimmed (what a message to the user should quote).
+        public var message: String {
+            let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.contains("Unknown type ArrayJobId") }
+            let text = lines.joined(separator: "; ")
+            return text.isEmpty ? stdout.trimmingCharacters(in: .whitespacesAndNewlines) : text
+        }
+    }
+
+    /// Runs `program arguments` (with `input` on stdin) and returns what it printed, whatever its
+    /// status. Throws `notInstalled`, or `unreachable` when it did not finish within the timeout.
+    public func run(_ program: String, _ arguments: [String], input: String? = nil) throws(SlurmError) -> Output {
+        let path = try locate(program)
+        let command = ([program] + arguments).joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        do {
+            try process.run()
+        } catch {
+            throw .unreachable(command: command, message: "cannot start \(path): \(error)")
+        }
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try? stdin.fileHandleForWriting.close()
+        }
+        // Read both pipes while the program runs, so a long answer cannot fill a pipe and stall it.
+        let outData = ReadAll(out.fileHandleForReading)
+        let errData = ReadAll(err.fileHandleForReading)
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            process.terminate()
+            _ = finished.wait(timeout: .now() + 5)
+            throw .unreachable(command: command, message: "no answer within \(Int(timeout)) s")
+        }
+        return Output(status: process.terminationStatus, stdout: outData.text(), stderr: errData.text())
+    }
+
+    /// Runs a query; a non-zero status is `unreachable` when Slurm says it could not reach the
+    /// controller, else `rejected` with Slurm's message.
+    public func query(_ program: String, _ arguments: [String], input: String? = nil) throws(SlurmError) -> String {
+        let output = try run(program, arguments, input: input)
+        guard output.status == 0 else { throw Self.failure(program, arguments, output) }
+        return output.stdout
+    }
+
+    /// The error of a failed call.
+    static func failure(_ program: String, _ arguments: [String], _ output: Output) -> SlurmError {
+        let command = ([program] + arguments.prefix(3)).joined(separator: " ")
+        return isUnreachable(output.message)
+            ? .unreachable(command: command, message: output.message)
+            : .rejected(command: command, message: output.message)
+    }
+
+    /// Slurm's wording when the controller (or munge) could not be reached, as opposed to a refusal.
+    public static func isUnreachable(_ message: String) -> Bool {
+        let m = message.lowercased()
+        return [
+            "unable to contact slurm controller", "connection refused", "socket timed out",
+            "communication connection failure", "slurm_persist_conn_open", "munge", "temporarily unavailable",
+            "could not establish a configuration source", "zero bytes were transmitted or received",
+            "resource temporarily unavailable", "unable to establish",
+        ].contains { m.contains($0) }
+    }
+}
+
+/// Reads a pipe to its end on a background thread.
+private final class ReadAll: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+
+    func text() -> String {
+        done.wait()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
