@@ -40,13 +40,16 @@ struct SlurmJobTracker {
             submission =
                 try SlurmSubmission.read(for: job, in: spool)
                 ?? SlurmSubmission.fresh(jobID: job.id, videos: plan.videos.count)
+            guard submission.isConsistent(videos: plan.videos.count) else {
+                throw SlurmSubmission.Inconsistent()
+            }
         } catch {
-            logger.warning("slurm.json is unreadable; starting a fresh submission record: \(error)")
+            // Damaged: an array of this job may be live, so look for one by name (any comment of this
+            // job) before submitting anything.
+            logger.warning("slurm.json is unreadable (\(error)); looking for this job's array by name before submitting")
             submission = SlurmSubmission.fresh(jobID: job.id, videos: plan.videos.count)
-        }
-        guard submission.videos.count == plan.videos.count else {
-            return fail("slurm.json describes \(submission.videos.count) video(s), the job has \(plan.videos.count)",
-                submission, start: start, software: software)
+            submission.submitting = true
+            submission.adoptAnyComment = true
         }
         let started = Date()
         var pause = Self.firstPoll
@@ -116,9 +119,7 @@ struct SlurmJobTracker {
     /// Cancels the job's arrays; true once none of their tasks is queued or running any more.
     private func cancelArrays(_ s: inout SlurmSubmission) async throws -> Bool {
         if s.submitting {  // an sbatch may have gone through before a crash: find its array first
-            let found = try await slurm { [name = s.name, comment = s.comment] in
-                try controller.arrays(named: name, comment: comment)
-            }
+            let found = try await findArrays(s)
             s.arrays += found.filter { !s.arrays.contains($0) }
             s.submitting = false
         }
@@ -145,8 +146,16 @@ struct SlurmJobTracker {
         guard let records else {
             // The controller forgot the array (it ended longer ago than its MinJobAge, or the cluster
             // was reset). Videos without a result file are counted as failed runs and resubmitted.
+            let accounting = try await slurm { controller.accounting(ofArray: array) }
             for number in s.pending {
-                failure(&s, number, state: "LOST", reason: "array \(array) is no longer known to Slurm", exit: nil)
+                let final = accounting?[number].map { "; accounting says \($0)" } ?? ""
+                failure(
+                    &s, number, state: "LOST", reason: "array \(array) is no longer known to the controller\(final)", exit: nil)
+                if s.videos[number - 1].attempts >= settings.maxAttempts {
+                    s.videos[number - 1].failedForGood = true
+                } else {
+                    s.videos[number - 1].attempts += 1
+                }
             }
             try s.write(for: job, in: spool)
             try await submit(&s, held: held)
@@ -276,9 +285,7 @@ struct SlurmJobTracker {
     /// With the intent recorded: adopt a live array of this job, or submit one.
     private func submitOrAdopt(_ s: inout SlurmSubmission, held: HeldSlots) async throws {
         if s.submitting {
-            let found = try await slurm { [name = s.name, comment = s.comment] in
-                try controller.arrays(named: name, comment: comment)
-            }
+            let found = try await findArrays(s)
             if let array = found.max() {
                 s.arrays.append(array)
                 s.submitting = false
@@ -288,6 +295,15 @@ struct SlurmJobTracker {
             }
         }
         try await submit(&s, held: held)
+    }
+
+    /// This job's arrays known to the controller: by name and comment (any comment of this job when
+    /// the record was damaged).
+    private func findArrays(_ s: SlurmSubmission) async throws -> [Int] {
+        let prefix = "skipdit:\(job.id):"
+        return try await slurm { [name = s.name, comment = s.comment, any = s.adoptAnyComment] in
+            try controller.arrays(named: name) { any ? $0.hasPrefix(prefix) : $0 == comment }
+        }
     }
 
     /// Writes the intent, then calls sbatch for the pending videos and records its answer.

@@ -22,6 +22,8 @@ struct SlurmSubmission: Codable, Equatable {
     var arrays: [Int]
     /// Per video, in order (video N is `videos[N - 1]`).
     var videos: [Video]
+    /// Set when the record was found damaged and rebuilt: adopt an array of this job whatever its token.
+    var adoptAnyComment = false
 
     struct Video: Codable, Equatable {
         /// 1-based video number (the array task index).
@@ -80,6 +82,17 @@ struct SlurmSubmission: Codable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try spool.writeJobRecord(try encoder.encode(self), named: Self.fileName, for: job)
+    }
+
+    /// A record that does not fit the job (damaged by hand or by the disk).
+    struct Inconsistent: Error, CustomStringConvertible {
+        var description: String { "it does not describe this job's videos" }
+    }
+
+    /// True when the record fits a job of `count` videos.
+    func isConsistent(videos count: Int) -> Bool {
+        videos.count == count && videos.enumerated().allSatisfy { $0.element.number == $0.offset + 1 && $0.element.attempts >= 1 }
+            && arrays.allSatisfy { $0 > 0 } && name.hasPrefix("skipdit-") && comment.hasPrefix("skipdit:")
     }
 
     /// Videos still to render (neither done nor failed for good), by number.

@@ -85,7 +85,7 @@ public struct SlurmVideoResult: Codable, Sendable, Equatable {
 }
 
 /// Exit statuses of `skipdit slurm-task` (sysexits values) and what the daemon reports for each.
-public enum SlurmTaskExit: Int32, Sendable {
+public enum SlurmTaskExit: Int32, Sendable, CustomStringConvertible {
     /// Stopped at a step boundary with its state saved (requeued by Slurm or by itself).
     case stopped = 75
     /// The job folder (the spool) is not visible on the node.
@@ -100,4 +100,16 @@ public enum SlurmTaskExit: Int32, Sendable {
     case invalidJob = 65
     /// The render itself failed.
     case renderFailed = 70
+
+    public var description: String {
+        switch self {
+        case .stopped: return "stopped with its state saved"
+        case .spoolNotVisible: return "the node cannot see the job's spool folder"
+        case .modelNotVisible: return "a model file is missing or unreadable on the node"
+        case .outputNotWritable: return "the node cannot write the output folder"
+        case .configNotReadable: return "the node cannot read the configuration"
+        case .invalidJob: return "the job does not validate on the node"
+        case .renderFailed: return "the render failed"
+        }
+    }
 }

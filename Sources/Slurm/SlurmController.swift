@@ -41,15 +41,15 @@ public struct SlurmController: Sendable {
         return records.isEmpty ? nil : records
     }
 
-    /// The array job ids of the jobs named `name` whose comment is `comment` (queued, running or
+    /// The array job ids of the jobs named `name` whose comment `matches` (queued, running or
     /// recently finished), lowest first.
-    public func arrays(named name: String, comment: String) throws(SlurmError) -> [Int] {
+    public func arrays(named name: String, comment matches: (String) -> Bool) throws(SlurmError) -> [Int] {
         let text = try client.query(
             "squeue", ["--noheader", "--array", "--states=all", "--name=\(name)", "--format=%F|%k"])
         var ids = Set<Int>()
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: "|", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, parts[1] == comment, let id = Int(parts[0]) else { continue }
+            guard parts.count == 2, matches(parts[1]), let id = Int(parts[0]) else { continue }
             ids.insert(id)
         }
         return ids.sorted()
@@ -75,5 +75,25 @@ extension SlurmController {
     /// Requeues a job by its own id (what a task does with $SLURM_JOB_ID).
     public func requeue(job id: String) throws(SlurmError) {
         _ = try client.query("scontrol", ["requeue", id])
+    }
+}
+
+extension SlurmController {
+    /// The final states accounting recorded for an array's tasks, by index ("FAILED 1:0"); nil when
+    /// the cluster keeps no accounting (sacct: "accounting storage is disabled") or sacct is missing.
+    public func accounting(ofArray id: Int) -> [Int: String]? {
+        guard let output = try? client.run("sacct", ["-n", "-P", "-X", "-j", String(id), "--format=JobID,State,ExitCode"]),
+            output.status == 0
+        else { return nil }
+        var states: [Int: String] = [:]
+        for line in output.stdout.split(separator: "\n") {
+            let fields = line.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 3, let underscore = fields[0].firstIndex(of: "_") else { continue }
+            let index = fields[0][fields[0].index(after: underscore)...]
+            for i in SlurmJobRecord.indices(String(index.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))) {
+                states[i] = "\(fields[1]) \(fields[2])"
+            }
+        }
+        return states
     }
 }

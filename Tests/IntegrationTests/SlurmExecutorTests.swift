@@ -179,6 +179,51 @@ final class SlurmExecutorTests: DaemonTestCase {
         XCTAssertEqual(try arrays(named: "skipdit-epsilon", cluster).count, 1, "submitted twice")
     }
 
+    func testAnArrayTheControllerForgotIsSubmittedAgainForTheMissingVideos() throws {
+        let cluster = try startCluster()
+        let spool = try slurmSpool("slurm-forgot")
+        let text = job("bounce", seeds: [2, 5], steps: 10)
+        try spool.submit("lambda.yaml", text)
+        let first = try daemon(spool, cluster, ["--test-step-delay", "0.3"])
+        try waitUntil("lambda submitted", timeout: 60) { (try? self.arrays(named: "skipdit-lambda", cluster).count) == 1 }
+        XCTAssertEqual(first.stop(), 0, first.logText)  // released; its array keeps running
+        let array = try XCTUnwrap(try arrays(named: "skipdit-lambda", cluster).first)
+        // The controller forgets an array that ended longer ago than MinJobAge; here the record names
+        // one it never had, after the real one was cancelled mid-render.
+        XCTAssertEqual(try cluster.run(["scancel", array]).status, 0)
+        try cluster.waitUntil(timeout: 30, "the array cancelled") { try cluster.squeueEmpty() }
+        let url = spool.spool.appendingPathComponent("processing/lambda/slurm.json")
+        var record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        record["arrays"] = [999999]
+        try JSONSerialization.data(withJSONObject: record).write(to: url)
+        let second = try daemon(spool, cluster, ["--test-step-delay", "0.1"])
+        try waitUntil("lambda done", timeout: 180) { !spool.list("done").isEmpty || !spool.list("failed").isEmpty }
+        XCTAssertEqual(spool.list("done"), ["lambda"], second.logText)
+        let result = spool.result("done", "lambda")
+        XCTAssertTrue(result.contains("array 999999 is no longer known to the controller"), result)
+        XCTAssertEqual(try arrays(named: "skipdit-lambda", cluster).count, 2)
+        XCTAssertEqual(try outputHashes(spool, prefix: "lambda-"), try localHashes(spool, "lambda.yaml", text))
+    }
+
+    func testADamagedRecordAdoptsTheLiveArrayByName() throws {
+        let cluster = try startCluster()
+        let spool = try slurmSpool("slurm-damaged")
+        let text = job("grow", seeds: [4, 6], steps: 10)
+        try spool.submit("mu.yaml", text)
+        let first = try daemon(spool, cluster, ["--test-step-delay", "0.3"])
+        try waitUntil("mu submitted", timeout: 60) { (try? self.arrays(named: "skipdit-mu", cluster).count) == 1 }
+        first.signal(SIGKILL)
+        _ = first.waitForExit(timeout: 10)
+        let url = spool.spool.appendingPathComponent("processing/mu/slurm.json")
+        try Data("{\"videos\": [{\"number\": 999999}]}".utf8).write(to: url)
+        let second = try daemon(spool, cluster, ["--test-step-delay", "0.3"])
+        try waitUntil("mu done", timeout: 180) { !spool.list("done").isEmpty || !spool.list("failed").isEmpty }
+        XCTAssertEqual(spool.list("done"), ["mu"], second.logText)
+        XCTAssertTrue(second.logText.contains("adopted Slurm array"), second.logText)
+        XCTAssertEqual(try arrays(named: "skipdit-mu", cluster).count, 1, "submitted twice")
+        XCTAssertEqual(try outputHashes(spool, prefix: "mu-"), try localHashes(spool, "mu.yaml", text))
+    }
+
     func testCancelEmptiesTheQueueAndFailsTheJob() throws {
         let cluster = try startCluster()
         let spool = try slurmSpool("slurm-cancel")
@@ -229,6 +274,58 @@ final class SlurmExecutorTests: DaemonTestCase {
         XCTAssertEqual(result.components(separatedBy: "attempts: 2").count - 1, 2, result)
         XCTAssertEqual(result.components(separatedBy: "exit_code:").count - 1, 4, result)
         XCTAssertTrue(try cluster.squeueEmpty())
+    }
+
+    /// A stand-in for skipdit on a node that sees other paths: it runs the real binary with `override`
+    /// appended (a repeated option's last value wins).
+    private func nodeView(_ spool: TestSpool, _ override: [String]) throws -> URL {
+        let wrapper = spool.root.appendingPathComponent("node-skipdit")
+        let binary = try SkipditBinary.require().path
+        let extra = override.map { "'\($0)'" }.joined(separator: " ")
+        try Data("#!/bin/sh\nexec '\(binary)' \"$@\" \(extra)\n".utf8).write(to: wrapper)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
+        return wrapper
+    }
+
+    func testANodeThatCannotSeeTheSpoolOrAModelFailsTheTaskNamingThePath() throws {
+        let cluster = try startCluster()
+        // The spool: the task is pointed at a job folder the node does not have.
+        let spool = try slurmSpool("slurm-nospool")
+        let missingSpool = "/nonexistent/spool/processing/iota"
+        let wrapper = try nodeView(spool, ["--job-dir", missingSpool])
+        try spool.writeConfig(
+            models: [TestSpool.demoModel("demo")],
+            extra: TestSpool.fastDaemon
+                + "\nexecutor: { kind: slurm, poll_seconds: 0.3, max_attempts: 1, binary: \(wrapper.path) }\n")
+        try spool.submit("iota.yaml", job("left", seeds: [1]))
+        let first = try daemon(spool, cluster)
+        try waitUntil("iota failed", timeout: 90) { !spool.list("failed").isEmpty || !spool.list("done").isEmpty }
+        XCTAssertEqual(spool.list("failed"), ["iota"], first.logText)
+        let reason = Records.value("reason", in: spool.result("failed", "iota")) ?? ""
+        XCTAssertTrue(reason.contains("exit 66 (the node cannot see the job's spool folder)"), reason)
+        XCTAssertTrue(reason.contains(missingSpool), reason)
+        first.stop()
+
+        // A model: the node's configuration names a checkpoint that is not there.
+        let other = try slurmSpool("slurm-nomodel")
+        let missingModel = "/nonexistent/models/latte-demo.pt"
+        let nodeConfig = other.root.appendingPathComponent("node.yaml")
+        let text = try String(contentsOf: other.config, encoding: .utf8)
+        let modelLine = try XCTUnwrap(text.split(separator: "\n").first { $0.contains("checkpoint:") })
+        try Data(text.replacingOccurrences(of: String(modelLine), with: "    checkpoint: \(missingModel)").utf8)
+            .write(to: nodeConfig)
+        let modelWrapper = try nodeView(other, ["--config", nodeConfig.path])
+        try other.writeConfig(
+            models: [TestSpool.demoModel("demo")],
+            extra: TestSpool.fastDaemon
+                + "\nexecutor: { kind: slurm, poll_seconds: 0.3, max_attempts: 1, binary: \(modelWrapper.path) }\n")
+        try other.submit("kappa.yaml", job("left", seeds: [1]))
+        let second = try daemon(other, cluster)
+        try waitUntil("kappa failed", timeout: 90) { !other.list("failed").isEmpty || !other.list("done").isEmpty }
+        XCTAssertEqual(other.list("failed"), ["kappa"], second.logText)
+        let modelReason = Records.value("reason", in: other.result("failed", "kappa")) ?? ""
+        XCTAssertTrue(modelReason.contains("exit 69 (a model file is missing or unreadable on the node)"), modelReason)
+        XCTAssertTrue(modelReason.contains(missingModel), modelReason)
     }
 
     func testSlurmModeWithoutTheSlurmClientRefusesToStart() throws {
