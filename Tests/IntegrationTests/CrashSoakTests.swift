@@ -240,8 +240,9 @@ final class CrashSoakTests: DaemonTestCase {
                 Date().timeIntervalSince(began)))
 
         // Let the last daemons finish the jobs and clean up after the kills.
-        let deadline = Date().addingTimeInterval(soak.finishTimeout)
-        Self.poll(timeout: soak.finishTimeout) {
+        let finishTimeout = soak.finishTimeout * TestTiming.scale
+        let deadline = Date().addingTimeInterval(finishTimeout)
+        Self.poll(timeout: finishTimeout) {
             allDone() || shared.lastDaemons.contains { !$0.process.isRunning }
         }
         let logs = { shared.allDaemons.map { "--- \($0.log.lastPathComponent)\n\($0.logText)" }.joined() }

@@ -315,11 +315,21 @@ final class DaemonProcess {
 
 /// Polls until `condition` holds; fails the test (with `what`) on timeout.
 func waitUntil(_ what: String, timeout: TimeInterval = 60, _ condition: () -> Bool) throws {
+    let timeout = timeout * TestTiming.scale
     let deadline = Date().addingTimeInterval(timeout)
     while !condition() {
         if Date() > deadline { throw HarnessError("timed out after \(timeout) s waiting for \(what)") }
         Thread.sleep(forTimeInterval: 0.02)
     }
+}
+
+/// Deadlines of the integration tests, stretched where everything runs slower: scripts/test-sanitize
+/// sets SKIPDIT_TEST_TIME_SCALE (ThreadSanitizer makes a render about ten times slower).
+enum TestTiming {
+    static let scale: Double = {
+        let value = ProcessInfo.processInfo.environment["SKIPDIT_TEST_TIME_SCALE"].flatMap(Double.init) ?? 1
+        return max(1, value)
+    }()
 }
 
 /// The SHA-256 of a file as sha256sum prints it.

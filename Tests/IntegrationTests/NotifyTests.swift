@@ -56,7 +56,7 @@ private final class NotifySocket: @unchecked Sendable {
     var messages: [String] { lock.withLock { received } }
 
     /// Every KEY=VALUE line so far, in order.
-    var lines: [String] { messages.flatMap { $0.split(separator: "\n").map(String.init) } }
+    var lines: [String] { lock.withLock { received.flatMap { $0.split(separator: "\n").map(String.init) } } }
 
     func stop() { lock.withLock { closed = true } }
 }
