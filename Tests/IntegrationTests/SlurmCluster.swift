@@ -285,6 +285,26 @@ final class SlurmCluster {
         }.joined(separator: "\n")
     }
 
+    // MARK: - The controller alone
+
+    /// Stops slurmctld (SIGTERM; slurmd and the jobs keep running): clients get "Unable to contact slurm
+    /// controller" until `restartController()`.
+    func stopController() throws {
+        var forced: [String] = []
+        end(["slurmctld"], grace: 0, &forced)
+        daemons.removeAll { $0.name == "slurmctld" && $0.hasExited() }
+        guard forced.isEmpty else { throw SlurmClusterError("slurmctld did not stop: \(forced)") }
+    }
+
+    /// Starts slurmctld again (it reloads its state from StateSaveLocation) and waits until it answers.
+    func restartController() throws {
+        try launch("slurmctld", "/usr/sbin/slurmctld", ["-D"])
+        try waitUntil(timeout: 30, "slurmctld to answer again") {
+            try requireDaemonsRunning()
+            return (try? run(["squeue", "-h"], timeout: 5))?.status == 0
+        }
+    }
+
     // MARK: - Stopping
 
     /// Cancels every job, waits (at most 15 s) for the queue to empty, shuts Slurm down, waits for

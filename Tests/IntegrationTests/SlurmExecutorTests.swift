@@ -224,6 +224,25 @@ final class SlurmExecutorTests: DaemonTestCase {
         XCTAssertEqual(try outputHashes(spool, prefix: "mu-"), try localHashes(spool, "mu.yaml", text))
     }
 
+    func testAnUnreachableControllerIsWaitedForAndLosesNothing() throws {
+        let cluster = try startCluster()
+        let spool = try slurmSpool("slurm-unreachable")
+        let text = job("up", seeds: [3, 8], steps: 12)
+        try spool.submit("nu.yaml", text)
+        let daemon = try daemon(spool, cluster, ["--test-step-delay", "0.3"])
+        try waitUntil("nu submitted", timeout: 60) { (try? self.arrays(named: "skipdit-nu", cluster).count) == 1 }
+        try cluster.stopController()
+        try waitUntil("the daemon to notice", timeout: 60) { daemon.logText.contains("Slurm is unreachable") }
+        Thread.sleep(forTimeInterval: 3)  // several polls without a controller
+        XCTAssertEqual(spool.list("processing"), ["nu"], "the job must wait in processing/")
+        XCTAssertEqual(spool.list("failed"), [])
+        try cluster.restartController()
+        try waitUntil("nu done", timeout: 180) { !spool.list("done").isEmpty || !spool.list("failed").isEmpty }
+        XCTAssertEqual(spool.list("done"), ["nu"], daemon.logText)
+        XCTAssertEqual(try arrays(named: "skipdit-nu", cluster).count, 1, "submitted twice")
+        XCTAssertEqual(try outputHashes(spool, prefix: "nu-"), try localHashes(spool, "nu.yaml", text))
+    }
+
     func testCancelEmptiesTheQueueAndFailsTheJob() throws {
         let cluster = try startCluster()
         let spool = try slurmSpool("slurm-cancel")
