@@ -95,12 +95,19 @@ final class SlurmExecutorTests: DaemonTestCase {
 
     func testJobsBecomeArraysWhoseVideosMatchLocalRenders() throws {
         let cluster = try startCluster()
-        let spool = try slurmSpool("slurm-batch")
-        let jobs = ["alpha.yaml": job("left", seeds: [1, 2, 3]), "beta.yaml": job("grow", seeds: [5, 6])]
+        let spool = try slurmSpool("slurm-batch", executor: "  max_in_flight: 4")
+        let jobs = [("alpha.yaml", job("left", seeds: [1, 2, 3])), ("beta.yaml", job("grow", seeds: [5, 6]))]
         for (name, text) in jobs { try spool.submit(name, text) }
         let daemon = try daemon(spool, cluster)
         try waitUntil("both jobs done", timeout: 180) { spool.list("done").count == 2 || !spool.list("failed").isEmpty }
         XCTAssertEqual(spool.list("done"), ["alpha", "beta"], daemon.logText)
+        // Tracked side by side, the two arrays share max_in_flight: their throttles (%K) add up to 4.
+        let throttles = daemon.logText.split(separator: "\n").compactMap { line -> Int? in
+            guard line.contains("submitted Slurm array"), let range = line.range(of: "at most ") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        XCTAssertEqual(throttles.count, 2, daemon.logText)
+        XCTAssertEqual(throttles.reduce(0, +), 4, daemon.logText)
         for (name, text) in jobs {
             let id = String(name.dropLast(5))
             XCTAssertEqual(try outputHashes(spool, prefix: id + "-"), try localHashes(spool, name, text), id)
@@ -251,6 +258,11 @@ final class SlurmExecutorTests: DaemonTestCase {
         try waitUntil("zeta running", timeout: 60) {
             spool.text("processing", "zeta", "slurm.json")?.contains("RUNNING") ?? false
         }
+        let status = try spool.command(["status"])
+        let array = try XCTUnwrap(try arrays(named: "skipdit-zeta", cluster).first)
+        XCTAssertTrue(status.output.contains("slurm array \(array) (squeue -n skipdit-zeta)"), status.output)
+        XCTAssertTrue(status.output.contains("video 1"), status.output)
+        XCTAssertTrue(status.output.contains("(task \(array)_1)"), status.output)
         let cancel = try spool.command(["cancel", "zeta", "--wait", "60"])
         XCTAssertEqual(cancel.status, 0, cancel.output + daemon.logText)
         XCTAssertEqual(spool.list("failed"), ["zeta"])
