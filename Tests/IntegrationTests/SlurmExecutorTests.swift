@@ -318,24 +318,29 @@ final class SlurmExecutorTests: DaemonTestCase {
         return wrapper
     }
 
+    /// Runs job `id` (one video) with `binary` as skipdit on the node and one attempt; returns the reason
+    /// it failed with.
+    private func failureReason(_ spool: TestSpool, _ cluster: SlurmCluster, _ id: String, binary: URL) throws -> String {
+        try spool.writeConfig(
+            models: [TestSpool.demoModel("demo")],
+            extra: TestSpool.fastDaemon
+                + "\nexecutor: { kind: slurm, poll_seconds: 0.3, max_attempts: 1, binary: \(binary.path) }\n")
+        try spool.submit("\(id).yaml", job("left", seeds: [1]))
+        let daemon = try daemon(spool, cluster)
+        defer { daemon.stop() }
+        try waitUntil("\(id) failed", timeout: 90) { !spool.list("failed").isEmpty || !spool.list("done").isEmpty }
+        XCTAssertEqual(spool.list("failed"), [id], daemon.logText)
+        return Records.value("reason", in: spool.result("failed", id)) ?? ""
+    }
+
     func testANodeThatCannotSeeTheSpoolOrAModelFailsTheTaskNamingThePath() throws {
         let cluster = try startCluster()
         // The spool: the task is pointed at a job folder the node does not have.
         let spool = try slurmSpool("slurm-nospool")
         let missingSpool = "/nonexistent/spool/processing/iota"
-        let wrapper = try nodeView(spool, ["--job-dir", missingSpool])
-        try spool.writeConfig(
-            models: [TestSpool.demoModel("demo")],
-            extra: TestSpool.fastDaemon
-                + "\nexecutor: { kind: slurm, poll_seconds: 0.3, max_attempts: 1, binary: \(wrapper.path) }\n")
-        try spool.submit("iota.yaml", job("left", seeds: [1]))
-        let first = try daemon(spool, cluster)
-        try waitUntil("iota failed", timeout: 90) { !spool.list("failed").isEmpty || !spool.list("done").isEmpty }
-        XCTAssertEqual(spool.list("failed"), ["iota"], first.logText)
-        let reason = Records.value("reason", in: spool.result("failed", "iota")) ?? ""
+        let reason = try failureReason(spool, cluster, "iota", binary: try nodeView(spool, ["--job-dir", missingSpool]))
         XCTAssertTrue(reason.contains("exit 66 (the node cannot see the job's spool folder)"), reason)
         XCTAssertTrue(reason.contains(missingSpool), reason)
-        first.stop()
 
         // A model: the node's configuration names a checkpoint that is not there.
         let other = try slurmSpool("slurm-nomodel")
@@ -345,16 +350,8 @@ final class SlurmExecutorTests: DaemonTestCase {
         let modelLine = try XCTUnwrap(text.split(separator: "\n").first { $0.contains("checkpoint:") })
         try Data(text.replacingOccurrences(of: String(modelLine), with: "    checkpoint: \(missingModel)").utf8)
             .write(to: nodeConfig)
-        let modelWrapper = try nodeView(other, ["--config", nodeConfig.path])
-        try other.writeConfig(
-            models: [TestSpool.demoModel("demo")],
-            extra: TestSpool.fastDaemon
-                + "\nexecutor: { kind: slurm, poll_seconds: 0.3, max_attempts: 1, binary: \(modelWrapper.path) }\n")
-        try other.submit("kappa.yaml", job("left", seeds: [1]))
-        let second = try daemon(other, cluster)
-        try waitUntil("kappa failed", timeout: 90) { !other.list("failed").isEmpty || !other.list("done").isEmpty }
-        XCTAssertEqual(other.list("failed"), ["kappa"], second.logText)
-        let modelReason = Records.value("reason", in: other.result("failed", "kappa")) ?? ""
+        let modelReason = try failureReason(
+            other, cluster, "kappa", binary: try nodeView(other, ["--config", nodeConfig.path]))
         XCTAssertTrue(modelReason.contains("exit 69 (a model file is missing or unreadable on the node)"), modelReason)
         XCTAssertTrue(modelReason.contains(missingModel), modelReason)
     }
