@@ -268,6 +268,16 @@ extension RenderPipeline {
     /// video or poster whose writer was killed before it renamed the file into place (an earlier
     /// attempt of the job). Returns the removed files. The finished files are left alone: a render
     /// rewrites them with the same bytes.
+    /// Removes every temp file next to video `index`'s MP4 and poster, whoever wrote it: for a process
+    /// that alone may write that video (a Slurm array task: Slurm runs one instance of it at a time).
+    public static func removePartialOutputs(of plan: RenderPlan, video index: Int) -> [URL] {
+        let url = plan.videos[index].url
+        return [url, PosterWriter.posterURL(forVideo: url)].flatMap { destination in
+            PartialOutput.removeLeftovers(
+                of: destination, writtenBy: Set(PartialOutput.leftovers(of: destination).map(\.pid)))
+        }
+    }
+
     public static func removePartialOutputs(of plan: RenderPlan, writtenBy pids: Set<Int32>) -> [URL] {
         guard !pids.isEmpty else { return [] }
         return plan.videos.flatMap { video in

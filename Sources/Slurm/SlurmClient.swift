@@ -93,7 +93,8 @@ public struct SlurmClient: Sendable {
             : .rejected(command: command, message: output.message)
     }
 
-    /// Slurm's wording when the controller (or munge) could not be reached, as opposed to a refusal.
+    /// Slurm's wording when the controller (or munge) could not be reached or is too busy to take a job
+    /// now (a submit limit), as opposed to a refusal that will not pass.
     public static func isUnreachable(_ message: String) -> Bool {
         let m = message.lowercased()
         return [
@@ -101,6 +102,8 @@ public struct SlurmClient: Sendable {
             "communication connection failure", "slurm_persist_conn_open", "munge", "temporarily unavailable",
             "could not establish a configuration source", "zero bytes were transmitted or received",
             "resource temporarily unavailable", "unable to establish",
+            // Refusals for capacity pass by themselves too: try again later, never fail the job for them.
+            "temporarily unable to accept job", "job submit limit", "maxsubmitjob", "sending data to the controller",
         ].contains { m.contains($0) }
     }
 }

@@ -74,6 +74,11 @@ struct SlurmTaskCommand: ParsableCommand {
             fail(.modelNotVisible, "model '\(plan.model.name)' is not usable on \(host): \(error.message)")
         }
 
+        // A run of this task killed while it wrote the video or its poster (preempted, requeued, its node
+        // lost) left the temp file behind.
+        for url in RenderPipeline.removePartialOutputs(of: plan, video: number - 1) {
+            say("removed \(url.path), a partial output of an earlier run")
+        }
         var resume: RenderState?
         if let data = try? Data(contentsOf: files.state) {
             do { resume = try RenderState.decode(data) } catch {

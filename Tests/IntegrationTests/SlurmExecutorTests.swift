@@ -130,6 +130,10 @@ final class SlurmExecutorTests: DaemonTestCase {
         let spool = try slurmSpool("slurm-requeue")
         let text = job("right", seeds: [3, 4, 9], steps: 10)
         try spool.submit("gamma.yaml", text)
+        // What a run killed while it wrote video 1 (seed 3) would have left: its next run removes it.
+        try FileManager.default.createDirectory(at: spool.output, withIntermediateDirectories: true)
+        let stale = spool.output.appendingPathComponent(".gamma-3.mp4.4242.1f.tmp")
+        try Data("partial".utf8).write(to: stale)
         let daemon = try daemon(spool, cluster, ["--test-step-delay", "0.3"])
         let processing = spool.spool.appendingPathComponent("processing/gamma")
         // Both tasks well into their render: their progress files say step >= 3.
@@ -155,6 +159,7 @@ final class SlurmExecutorTests: DaemonTestCase {
             XCTAssertTrue(log.contains("restart 1"), log)
             XCTAssertTrue(log.contains("resuming at step"), log)
         }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path), "a partial output was left")
         let preempted = try String(contentsOf: folder.appendingPathComponent("slurm-\(array)_2.out"), encoding: .utf8)
         XCTAssertTrue(preempted.contains("requeued"), preempted)
     }
