@@ -109,7 +109,8 @@ struct JobRunner {
             let tracker = SlurmJobTracker(
                 context: context, spool: spool, job: job, plan: plan, settings: context.executor, logger: logger,
                 slots: slurmSlots)
-            return await tracker.run(start: ResultRecord.Start(attempt: job.generation, resumed: nil), software: software)
+            return await tracker.run(
+                start: ResultRecord.Start(attempt: job.generation, resumed: nil), software: software)
         }
         // An earlier attempt killed while it wrote a video or poster left that file's temp file behind.
         for url in RenderPipeline.removePartialOutputs(of: plan, writtenBy: spool.formerWriters(of: job)) {

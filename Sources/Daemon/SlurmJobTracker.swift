@@ -46,7 +46,8 @@ struct SlurmJobTracker {
         } catch {
             // Damaged: an array of this job may be live, so look for one by name (any comment of this
             // job) before submitting anything.
-            logger.warning("slurm.json is unreadable (\(error)); looking for this job's array by name before submitting")
+            logger.warning(
+                "slurm.json is unreadable (\(error)); looking for this job's array by name before submitting")
             submission = SlurmSubmission.fresh(jobID: job.id, videos: plan.videos.count)
             submission.submitting = true
             submission.adoptAnyComment = true
@@ -71,7 +72,8 @@ struct SlurmJobTracker {
                         return .finish(
                             .failed(reason: "cancelled"),
                             ResultRecord.failed(
-                                plan: plan, error: nil, start: start, software: software, slurm: submission.recordValue))
+                                plan: plan, error: nil, start: start, software: software, slurm: submission.recordValue)
+                        )
                     }
                 } else {
                     try await step(&submission, held: held)
@@ -150,7 +152,8 @@ struct SlurmJobTracker {
             for number in s.pending {
                 let final = accounting?[number].map { "; accounting says \($0)" } ?? ""
                 failure(
-                    &s, number, state: "LOST", reason: "array \(array) is no longer known to the controller\(final)", exit: nil)
+                    &s, number, state: "LOST", reason: "array \(array) is no longer known to the controller\(final)",
+                    exit: nil)
                 if s.videos[number - 1].attempts >= settings.maxAttempts {
                     s.videos[number - 1].failedForGood = true
                 } else {
@@ -162,7 +165,8 @@ struct SlurmJobTracker {
             return
         }
         for number in s.pending {
-            guard let record = records.first(where: { $0.taskIndices.contains(number) }), let state = record.state else {
+            guard let record = records.first(where: { $0.taskIndices.contains(number) }), let state = record.state
+            else {
                 continue
             }
             try await observe(&s, number, record: record, state: state, array: array)
@@ -205,7 +209,9 @@ struct SlurmJobTracker {
                 logger.notice("video \(number): task stopped at a step boundary; requeued \(array)_\(number)")
                 return
             }
-            failure(&s, number, state: state.rawValue, reason: reason(of: record, number: number, array: array), exit: record.exitCode)
+            failure(
+                &s, number, state: state.rawValue, reason: reason(of: record, number: number, array: array),
+                exit: record.exitCode)
             try await retry(&s, number, array: array)
         case .cancelled:
             s.videos[i].state = state.rawValue
@@ -221,14 +227,16 @@ struct SlurmJobTracker {
         if s.videos[i].attempts >= settings.maxAttempts {
             s.videos[i].failedForGood = true
             logger.error(
-                "video \(number): \(s.videos[i].state ?? "?") after \(s.videos[i].attempts) attempt(s): \(s.videos[i].reason ?? "")")
+                "video \(number): \(s.videos[i].state ?? "?") after \(s.videos[i].attempts) attempt(s): \(s.videos[i].reason ?? "")"
+            )
             return
         }
         s.videos[i].attempts += 1
         try s.write(for: job, in: spool)  // the attempt is counted before the requeue is asked for
         try await slurm { try controller.requeue(array: array, index: number) }
         logger.warning(
-            "video \(number): \(s.videos[i].state ?? "?") (\(s.videos[i].reason ?? "")); requeued, attempt \(s.videos[i].attempts) of \(settings.maxAttempts)")
+            "video \(number): \(s.videos[i].state ?? "?") (\(s.videos[i].reason ?? "")); requeued, attempt \(s.videos[i].attempts) of \(settings.maxAttempts)"
+        )
     }
 
     /// Records a failed run of video `number`.
@@ -325,7 +333,8 @@ struct SlurmJobTracker {
         for number in pending { s.videos[number - 1].state = SlurmJobState.pending.rawValue }
         try s.write(for: job, in: spool)
         logger.notice(
-            "submitted Slurm array \(array) (\(s.name), \(pending.count) task(s), at most \(min(throttle, pending.count)) at once)")
+            "submitted Slurm array \(array) (\(s.name), \(pending.count) task(s), at most \(min(throttle, pending.count)) at once)"
+        )
     }
 
     /// skipdit on the compute nodes.
@@ -338,7 +347,8 @@ struct SlurmJobTracker {
     private var taskArguments: [String] {
         let config = URL(fileURLWithPath: context.options.configPath).standardizedFileURL.path
         var arguments = [
-            "slurm-task", "--config", config, "--job-dir", job.directory.path, "--threads", String(settings.cpusPerTask),
+            "slurm-task", "--config", config, "--job-dir", job.directory.path, "--threads",
+            String(settings.cpusPerTask),
         ]
         if context.options.stepDelay > 0 { arguments += ["--step-delay", String(context.options.stepDelay)] }
         return arguments
@@ -364,7 +374,8 @@ struct SlurmJobTracker {
         let done = s.videos.filter(\.done).count
         let running = s.videos.filter { !$0.done && $0.state == SlurmJobState.running.rawValue }.count
         let progress = JobProgress(
-            phase: "slurm array \(s.arrays.last.map(String.init) ?? "-"): \(done)/\(s.videos.count) done, \(running) running",
+            phase:
+                "slurm array \(s.arrays.last.map(String.init) ?? "-"): \(done)/\(s.videos.count) done, \(running) running",
             step: done * plan.steps + steps, totalSteps: s.videos.count * plan.steps, etaSeconds: nil)
         try? spool.writeProgress(progress, for: job)
     }
@@ -388,7 +399,9 @@ struct SlurmJobTracker {
                 return fail("the result file of video \(v.number) is unreadable", s, start: start, software: software)
             }
             videos.append(result.video)
-            if computedBy.isEmpty { computedBy = result.computedBy.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+            if computedBy.isEmpty {
+                computedBy = result.computedBy.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            }
         }
         var timings: [String: Double] = [:]
         for v in videos { for (k, t) in v.timings { timings[k, default: 0] += t } }

@@ -91,7 +91,8 @@ struct SlurmSubmission: Codable, Equatable {
 
     /// True when the record fits a job of `count` videos.
     func isConsistent(videos count: Int) -> Bool {
-        videos.count == count && videos.enumerated().allSatisfy { $0.element.number == $0.offset + 1 && $0.element.attempts >= 1 }
+        videos.count == count
+            && videos.enumerated().allSatisfy { $0.element.number == $0.offset + 1 && $0.element.attempts >= 1 }
             && arrays.allSatisfy { $0 > 0 } && name.hasPrefix("skipdit-") && comment.hasPrefix("skipdit:")
     }
 

@@ -77,13 +77,16 @@ public enum StatusReport {
         var lines: [String] = []
         if let array = s.arrays.last { lines.append("    slurm array \(array) (squeue -n \(s.name))") }
         for v in s.videos {
-            var text = "    " + pad("video \(v.number)", max(0, width - 2)) + "  " + (v.done ? "done" : v.state ?? "submitting")
+            var text =
+                "    " + pad("video \(v.number)", max(0, width - 2)) + "  "
+                + (v.done ? "done" : v.state ?? "submitting")
             if let reason = v.reason, !v.done { text += " (\(reason))" }
             if !v.done, v.state == "RUNNING",
                 let p = try? Data(contentsOf: SlurmTaskFiles(jobDirectory: directory, video: v.number).progress),
                 let progress = try? JSONDecoder().decode(SlurmVideoProgress.self, from: p)
             {
-                text += progress.phase == "denoising" ? ", step \(progress.step)/\(progress.steps)" : ", \(progress.phase)"
+                text +=
+                    progress.phase == "denoising" ? ", step \(progress.step)/\(progress.steps)" : ", \(progress.phase)"
             }
             if let node = v.node { text += " on \(node)" }
             if let task = v.task { text += " (task \(task))" }

@@ -122,7 +122,9 @@ public struct ExecutorSettings: Sendable, Codable, Equatable {
         ]
         for (key, path) in names {
             guard let n = m[key], let v = reader.string(n.value, key: key, allowEmpty: false) else { continue }
-            if let bad = v.unicodeScalars.first(where: { $0.properties.isWhitespace || $0.value < 0x20 || $0 == "\u{7F}" }) {
+            if let bad = v.unicodeScalars.first(where: {
+                $0.properties.isWhitespace || $0.value < 0x20 || $0 == "\u{7F}"
+            }) {
                 reader.sink.error(
                     n.value.mark, "'\(key)' holds the character U+\(String(bad.value, radix: 16, uppercase: true))",
                     hint: "a Slurm \(key) name has no spaces or control characters")

@@ -82,7 +82,9 @@ extension SlurmController {
     /// The final states accounting recorded for an array's tasks, by index ("FAILED 1:0"); nil when
     /// the cluster keeps no accounting (sacct: "accounting storage is disabled") or sacct is missing.
     public func accounting(ofArray id: Int) -> [Int: String]? {
-        guard let output = try? client.run("sacct", ["-n", "-P", "-X", "-j", String(id), "--format=JobID,State,ExitCode"]),
+        guard
+            let output = try? client.run(
+                "sacct", ["-n", "-P", "-X", "-j", String(id), "--format=JobID,State,ExitCode"]),
             output.status == 0
         else { return nil }
         var states: [Int: String] = [:]

@@ -56,7 +56,8 @@ public struct SlurmJobRecord: Sendable, Equatable {
         var key: String?
         var value = ""
         for word in line.split(separator: " ", omittingEmptySubsequences: false) {
-            if let eq = word.firstIndex(of: "="), word[..<eq].allSatisfy({ $0.isLetter || $0.isNumber || $0 == ":" || $0 == "_" }),
+            if let eq = word.firstIndex(of: "="),
+                word[..<eq].allSatisfy({ $0.isLetter || $0.isNumber || $0 == ":" || $0 == "_" }),
                 eq != word.startIndex
             {
                 if let key { fields[key] = value }

@@ -21,7 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Testing only: seconds to wait at every sampler step.", visibility: .hidden))
     var testStepDelay: Double = 0
 
-    @Flag(help: ArgumentHelp("Testing only: die right after a Slurm submission, before recording it.", visibility: .hidden))
+    @Flag(
+        help: ArgumentHelp(
+            "Testing only: die right after a Slurm submission, before recording it.", visibility: .hidden))
     var testCrashAfterSubmit = false
 
     @Flag(

@@ -50,7 +50,10 @@ struct SlurmTaskCommand: ParsableCommand {
 
         let jobFile = directory.appendingPathComponent("job.yaml")
         guard FileManager.default.isReadableFile(atPath: jobFile.path) else {
-            fail(.spoolNotVisible, "the job folder \(directory.path) is not visible on \(host) (\(jobFile.path) is missing or unreadable); the spool must be shared with the compute nodes")
+            fail(
+                .spoolNotVisible,
+                "the job folder \(directory.path) is not visible on \(host) (\(jobFile.path) is missing or unreadable); the spool must be shared with the compute nodes"
+            )
         }
         var daemonConfig: DaemonConfig
         do {
@@ -91,7 +94,8 @@ struct SlurmTaskCommand: ParsableCommand {
         let resumedStep = resume.flatMap { $0.videoIndex == number - 1 ? $0.iteration : nil }
         let signals = StopSignals()
         let observer = SlurmTaskObserver(files: files, signals: signals, stepDelay: stepDelay)
-        let pipeline = RenderPipeline(compute: daemonConfig.compute, checkpointEvery: daemonConfig.daemon.checkpointEvery)
+        let pipeline = RenderPipeline(
+            compute: daemonConfig.compute, checkpointEvery: daemonConfig.daemon.checkpointEvery)
         let started = Date()
         let result: JobResult
         do {

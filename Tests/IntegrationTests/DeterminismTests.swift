@@ -100,17 +100,20 @@ final class DeterminismTests: DaemonTestCase {
     func testFreshProcessesWithOtherHeapsAndPoisonedScratchRenderOneVideoPerSeed() throws {
         let scratch = try makeSpool("determinism-processes").root
         for compute in try availableComputes(scratch) {
-            let config = scratch.appendingPathComponent("config-\(compute.backend)-\(compute.precision)-\(compute.threads).yaml")
+            let config = scratch.appendingPathComponent(
+                "config-\(compute.backend)-\(compute.precision)-\(compute.threads).yaml")
             try writeConfig(config, compute: compute, output: scratch, spool: scratch.appendingPathComponent("spool"))
             for (name, body) in Self.jobs {
                 let job = try writeJob(scratch, name, body)
                 var first: [String: String]?
                 for (i, environment) in Self.environments.enumerated() {
-                    let output = scratch.appendingPathComponent("out-\(compute.backend)-\(compute.precision)-\(compute.threads)-\(name)-\(i)")
+                    let output = scratch.appendingPathComponent(
+                        "out-\(compute.backend)-\(compute.precision)-\(compute.threads)-\(name)-\(i)")
                     let got = try render(job, config: config, output: output, environment: environment)
                     XCTAssertFalse(got.isEmpty, "\(name): no video")
                     if let first {
-                        XCTAssertEqual(got, first, "\(compute), job \(name): run \(i) (\(environment)) differs from run 0")
+                        XCTAssertEqual(
+                            got, first, "\(compute), job \(name): run \(i) (\(environment)) differs from run 0")
                     } else {
                         first = got
                     }
@@ -124,7 +127,8 @@ final class DeterminismTests: DaemonTestCase {
         let compute = Compute(backend: "auto", precision: "fp32", threads: 2)
         let fresh = spool.root.appendingPathComponent("fresh")
         let freshConfig = spool.root.appendingPathComponent("fresh.yaml")
-        try writeConfig(freshConfig, compute: compute, output: fresh, spool: spool.root.appendingPathComponent("unused"))
+        try writeConfig(
+            freshConfig, compute: compute, output: fresh, spool: spool.root.appendingPathComponent("unused"))
         var expected: [String: String] = [:]
         for (name, body) in Self.jobs {
             let job = try writeJob(spool.root, name, body)
@@ -144,7 +148,9 @@ final class DeterminismTests: DaemonTestCase {
         for (name, body) in Self.jobs {
             try spool.submit("\(name).yaml", "version: 1\nmodel: demo\n\(body)output: \"\(name)-{seed}.mp4\"\n")
         }
-        try waitUntil("every job in done/", timeout: 180) { spool.list("done").count == warmUps.count + Self.jobs.count }
+        try waitUntil("every job in done/", timeout: 180) {
+            spool.list("done").count == warmUps.count + Self.jobs.count
+        }
         XCTAssertEqual(spool.list("failed"), [], daemon.logText)
         XCTAssertEqual(daemon.stop(), 0)
         let warm = try hashes(spool.output).filter { !$0.key.hasPrefix("warm-") }
@@ -173,7 +179,11 @@ final class DeterminismTests: DaemonTestCase {
                 file, config: spool.config, output: spool.root.appendingPathComponent("fresh-\(i)"),
                 environment: environment)
             XCTAssertEqual(got.count, 4)
-            if let first { XCTAssertEqual(got, first, "run \(i) (\(environment)) differs from run 0") } else { first = got }
+            if let first {
+                XCTAssertEqual(got, first, "run \(i) (\(environment)) differs from run 0")
+            } else {
+                first = got
+            }
         }
         let daemon = try DaemonProcess(spool)
         try spool.submit(
@@ -200,7 +210,9 @@ final class DeterminismTests: DaemonTestCase {
         let state = scratch.appendingPathComponent("resume.state")
         for k in 1..<(steps * videos) {
             let output = scratch.appendingPathComponent("stop-\(k)")
-            let arguments = ["render", job.path, "--config", config.path, "--output", output.path, "--state", state.path]
+            let arguments = [
+                "render", job.path, "--config", config.path, "--output", output.path, "--state", state.path,
+            ]
             let (status, text) = try SkipditBinary.run(arguments + ["--stop-after-steps", String(k)])
             XCTAssertEqual(status, 75, "a stop after step \(k) exits with EX_TEMPFAIL: \(text)")
             XCTAssertTrue(FileManager.default.fileExists(atPath: state.path), "stop after \(k): no state saved")

@@ -242,7 +242,9 @@ final class SlurmCluster {
     /// This process's environment without Slurm's client settings (SLURM_*, SBATCH_*, SQUEUE_*…), which
     /// would point clients at another cluster or change their output format if the tests ran under Slurm.
     private static let inheritedEnvironment: [String: String] = {
-        let prefixes = ["SLURM_", "SBATCH_", "SALLOC_", "SRUN_", "SQUEUE_", "SINFO_", "SCANCEL_", "SACCT_", "SCONTROL_"]
+        let prefixes = [
+            "SLURM_", "SBATCH_", "SALLOC_", "SRUN_", "SQUEUE_", "SINFO_", "SCANCEL_", "SACCT_", "SCONTROL_",
+        ]
         return ProcessInfo.processInfo.environment.filter { key, _ in !prefixes.contains { key.hasPrefix($0) } }
     }()
 

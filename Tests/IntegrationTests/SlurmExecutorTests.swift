@@ -57,7 +57,8 @@ final class SlurmExecutorTests: DaemonTestCase {
     }
 
     /// The daemon on `spool`, talking to `cluster`.
-    private func daemon(_ spool: TestSpool, _ cluster: SlurmCluster, _ arguments: [String] = []) throws -> DaemonProcess {
+    private func daemon(_ spool: TestSpool, _ cluster: SlurmCluster, _ arguments: [String] = []) throws -> DaemonProcess
+    {
         try DaemonProcess(spool, arguments: arguments, environment: cluster.environment)
     }
 
@@ -121,7 +122,10 @@ final class SlurmExecutorTests: DaemonTestCase {
         let listing = try cluster.run(["squeue", "-h", "--states=all", "--array", "-o", "%j|%k|%K"])
         let lines = listing.output.split(separator: "\n").map(String.init).sorted()
         XCTAssertEqual(lines.count, 5, listing.output)
-        XCTAssertTrue(lines.allSatisfy { $0.hasPrefix("skipdit-alpha|skipdit:alpha:") || $0.hasPrefix("skipdit-beta|skipdit:beta:") }, listing.output)
+        XCTAssertTrue(
+            lines.allSatisfy {
+                $0.hasPrefix("skipdit-alpha|skipdit:alpha:") || $0.hasPrefix("skipdit-beta|skipdit:beta:")
+            }, listing.output)
         XCTAssertTrue(try cluster.squeueEmpty())
     }
 
@@ -155,7 +159,8 @@ final class SlurmExecutorTests: DaemonTestCase {
         XCTAssertEqual(try outputHashes(spool, prefix: "gamma-"), try localHashes(spool, "gamma.yaml", text))
         let folder = spool.spool.appendingPathComponent("done/gamma")
         for video in [1, 2] {
-            let log = try String(contentsOf: folder.appendingPathComponent("slurm-\(array)_\(video).out"), encoding: .utf8)
+            let log = try String(
+                contentsOf: folder.appendingPathComponent("slurm-\(array)_\(video).out"), encoding: .utf8)
             XCTAssertTrue(log.contains("restart 1"), log)
             XCTAssertTrue(log.contains("resuming at step"), log)
         }
@@ -182,7 +187,9 @@ final class SlurmExecutorTests: DaemonTestCase {
 
         // Killed while tracking (the answer recorded): the next daemon goes on with the same array.
         try spool.submit("epsilon.yaml", job("down", seeds: [7, 8], steps: 12))
-        try waitUntil("epsilon submitted", timeout: 60) { (try? self.arrays(named: "skipdit-epsilon", cluster).count) == 1 }
+        try waitUntil("epsilon submitted", timeout: 60) {
+            (try? self.arrays(named: "skipdit-epsilon", cluster).count) == 1
+        }
         second.signal(SIGKILL)
         _ = second.waitForExit(timeout: 10)
         let third = try daemon(spool, cluster, ["--test-step-delay", "0.2"])
@@ -197,7 +204,9 @@ final class SlurmExecutorTests: DaemonTestCase {
         let text = job("bounce", seeds: [2, 5], steps: 10)
         try spool.submit("lambda.yaml", text)
         let first = try daemon(spool, cluster, ["--test-step-delay", "0.3"])
-        try waitUntil("lambda submitted", timeout: 60) { (try? self.arrays(named: "skipdit-lambda", cluster).count) == 1 }
+        try waitUntil("lambda submitted", timeout: 60) {
+            (try? self.arrays(named: "skipdit-lambda", cluster).count) == 1
+        }
         XCTAssertEqual(first.stop(), 0, first.logText)  // released; its array keeps running
         let array = try XCTUnwrap(try arrays(named: "skipdit-lambda", cluster).first)
         // The controller forgets an array that ended longer ago than MinJobAge; here the record names
@@ -325,7 +334,8 @@ final class SlurmExecutorTests: DaemonTestCase {
 
     /// Runs job `id` (one video) with `binary` as skipdit on the node and one attempt; returns the reason
     /// it failed with.
-    private func failureReason(_ spool: TestSpool, _ cluster: SlurmCluster, _ id: String, binary: URL) throws -> String {
+    private func failureReason(_ spool: TestSpool, _ cluster: SlurmCluster, _ id: String, binary: URL) throws -> String
+    {
         try spool.writeConfig(
             models: [TestSpool.demoModel("demo")],
             extra: TestSpool.fastDaemon
@@ -343,7 +353,8 @@ final class SlurmExecutorTests: DaemonTestCase {
         // The spool: the task is pointed at a job folder the node does not have.
         let spool = try slurmSpool("slurm-nospool")
         let missingSpool = "/nonexistent/spool/processing/iota"
-        let reason = try failureReason(spool, cluster, "iota", binary: try nodeView(spool, ["--job-dir", missingSpool]))
+        let reason = try failureReason(
+            spool, cluster, "iota", binary: try nodeView(spool, ["--job-dir", missingSpool]))
         XCTAssertTrue(reason.contains("exit 66 (the node cannot see the job's spool folder)"), reason)
         XCTAssertTrue(reason.contains(missingSpool), reason)
 

@@ -16,7 +16,9 @@ final class SystemdUnitTests: XCTestCase {
         try FileManager.default.createDirectory(at: dropInFolder, withIntermediateDirectories: true)
         let unit = SkipditBinary.repositoryRoot.appendingPathComponent("systemd/skipdit.service")
         try FileManager.default.copyItem(at: unit, to: system.appendingPathComponent("skipdit.service"))
-        for d in dropIns { try FileManager.default.copyItem(at: d, to: dropInFolder.appendingPathComponent(d.lastPathComponent)) }
+        for d in dropIns {
+            try FileManager.default.copyItem(at: d, to: dropInFolder.appendingPathComponent(d.lastPathComponent))
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
         process.arguments = ["security", "--offline=true", "--root=\(root.path)", "--no-pager", "skipdit.service"]

@@ -7,7 +7,8 @@ import XCTest
 
 final class ExecutorConfigTests: XCTestCase {
     private func parse(_ executor: String) throws -> DaemonConfig {
-        try DaemonConfig.parse(testConfigText + "\n" + executor, file: "skipdit.yaml", directory: URL(fileURLWithPath: "/etc/skipdit"))
+        try DaemonConfig.parse(
+            testConfigText + "\n" + executor, file: "skipdit.yaml", directory: URL(fileURLWithPath: "/etc/skipdit"))
     }
 
     /// The line of `executor:` in `parse`'s text (the test config comes first).
@@ -50,7 +51,8 @@ final class ExecutorConfigTests: XCTestCase {
         XCTAssertEqual(e.pollSeconds, 2.5)
         XCTAssertEqual(e.binary, "/usr/bin/skipdit")
         // The issue's own example: a pass-through --qos when the qos key is not used.
-        XCTAssertEqual(try parse("executor: { kind: slurm, sbatch_args: [\"--qos=batch\"] }").executor.sbatchArgs, ["--qos=batch"])
+        XCTAssertEqual(
+            try parse("executor: { kind: slurm, sbatch_args: [\"--qos=batch\"] }").executor.sbatchArgs, ["--qos=batch"])
     }
 
     func testSlurmTimeLimits() {
@@ -90,7 +92,9 @@ final class ExecutorConfigTests: XCTestCase {
     }
 
     func testSignalMarginMustFitTheTimeLimit() {
-        let d = diagnostics { try parse("executor:\n  kind: slurm\n  time_limit: \"5\"\n  signal_margin_seconds: 300\n") }
+        let d = diagnostics {
+            try parse("executor:\n  kind: slurm\n  time_limit: \"5\"\n  signal_margin_seconds: 300\n")
+        }
         assertDiagnostic(d, line + 3, 26, "must be shorter than 'time_limit' (300 s)")
     }
 }

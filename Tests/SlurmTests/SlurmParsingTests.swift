@@ -80,8 +80,11 @@ final class SlurmParsingTests: XCTestCase {
     }
 
     func testUnreachableIsToldFromRefusal() {
-        XCTAssertTrue(SlurmClient.isUnreachable("sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)"))
-        XCTAssertFalse(SlurmClient.isUnreachable("sbatch: error: Batch job submission failed: Invalid partition name specified"))
+        XCTAssertTrue(
+            SlurmClient.isUnreachable(
+                "sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)"))
+        XCTAssertFalse(
+            SlurmClient.isUnreachable("sbatch: error: Batch job submission failed: Invalid partition name specified"))
         XCTAssertTrue(
             SlurmClient.isUnreachable(
                 "sbatch: error: QOSMaxSubmitJobPerUserLimit\nsbatch: error: Batch job submission failed: Job violates accounting/QOS policy (job submit limit, user's size and/or time limits)"
