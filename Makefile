@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?= -c release
 BIN = .build/release/skipdit
 
-.PHONY: all deps build test demo bench lint format install clean fuzz test-sanitize soak
+.PHONY: all deps build test demo bench bench-slurm lint format install clean fuzz test-sanitize soak
 
 all: build
 
@@ -42,6 +42,12 @@ bench: build
 	$(BIN) bench forward
 	$(BIN) bench vae
 	$(BIN) bench cache --runs 3
+
+# The Slurm executor's batch figure (README, "Running on a Slurm cluster"): one batch of demo-model jobs
+# by a local daemon and by a daemon on a private single-node cluster, in one run.
+bench-slurm: deps
+	$(SWIFT) build $(BUILD_FLAGS) --build-tests
+	SKIPDIT_BENCH_SLURM=1 $(SWIFT) test $(BUILD_FLAGS) --skip-build --filter SlurmBatchBenchmark
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
