@@ -30,7 +30,6 @@ enum ShardIndex {
                 throw bad("shard '\(shard)' does not exist")
             }
             let checkpoint = try Checkpoint.open(shardURL, shardOf: (path, shard))
-            guard checkpoint.format != .sharded else { throw bad("shard '\(shard)' is itself an index") }
             let dict = try checkpoint.stateDict()
             for name in dict.names {
                 guard tensors[name] == nil else { throw .duplicateTensor(path: path, tensor: name) }

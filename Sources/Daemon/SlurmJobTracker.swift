@@ -154,11 +154,7 @@ struct SlurmJobTracker {
                 failure(
                     &s, number, state: "LOST", reason: "array \(array) is no longer known to the controller\(final)",
                     exit: nil)
-                if s.videos[number - 1].attempts >= settings.maxAttempts {
-                    s.videos[number - 1].failedForGood = true
-                } else {
-                    s.videos[number - 1].attempts += 1
-                }
+                _ = countFailedRun(&s, number)
             }
             try s.write(for: job, in: spool)
             try await submit(&s, held: held)
@@ -221,17 +217,25 @@ struct SlurmJobTracker {
         }
     }
 
-    /// Requeues a failed video's task, or gives it up when its attempts are used.
-    private func retry(_ s: inout SlurmSubmission, _ number: Int, array: Int) async throws {
+    /// Counts a failed run of video `number`: true when another attempt is allowed (and counted), false
+    /// when its attempts are used up (it has failed for good).
+    private func countFailedRun(_ s: inout SlurmSubmission, _ number: Int) -> Bool {
         let i = number - 1
-        if s.videos[i].attempts >= settings.maxAttempts {
+        guard s.videos[i].attempts < settings.maxAttempts else {
             s.videos[i].failedForGood = true
             logger.error(
                 "video \(number): \(s.videos[i].state ?? "?") after \(s.videos[i].attempts) attempt(s): \(s.videos[i].reason ?? "")"
             )
-            return
+            return false
         }
         s.videos[i].attempts += 1
+        return true
+    }
+
+    /// Requeues a failed video's task, or gives it up when its attempts are used.
+    private func retry(_ s: inout SlurmSubmission, _ number: Int, array: Int) async throws {
+        let i = number - 1
+        guard countFailedRun(&s, number) else { return }
         try s.write(for: job, in: spool)  // the attempt is counted before the requeue is asked for
         try await slurm { try controller.requeue(array: array, index: number) }
         logger.warning(
@@ -319,11 +323,11 @@ struct SlurmJobTracker {
         let pending = s.pending
         guard !pending.isEmpty else { return }
         held.grow(to: pending.count)
-        let throttle = max(1, min(held.count, pending.count))
+        let throttle = max(1, min(held.count, pending.count))  // %K: the slots held, at most one per video
         s.submitting = true
         try s.write(for: job, in: spool)
         let request = SlurmArrayRequest(
-            name: s.name, comment: s.comment, indices: pending, throttle: min(throttle, pending.count),
+            name: s.name, comment: s.comment, indices: pending, throttle: throttle,
             outputPattern: SlurmTaskFiles.outputPattern(job.directory),
             script: SlurmArrayRequest.script(binary: binary, arguments: taskArguments, jobID: job.id))
         let array = try await slurm { [settings] in try controller.submit(request, settings: settings) }
@@ -333,7 +337,7 @@ struct SlurmJobTracker {
         for number in pending { s.videos[number - 1].state = SlurmJobState.pending.rawValue }
         try s.write(for: job, in: spool)
         logger.notice(
-            "submitted Slurm array \(array) (\(s.name), \(pending.count) task(s), at most \(min(throttle, pending.count)) at once)"
+            "submitted Slurm array \(array) (\(s.name), \(pending.count) task(s), at most \(throttle) at once)"
         )
     }
 
@@ -365,11 +369,7 @@ struct SlurmJobTracker {
     private func writeProgress(_ s: SlurmSubmission) {
         var steps = 0
         for v in s.videos where !v.done && v.state == SlurmJobState.running.rawValue {
-            if let data = try? Data(contentsOf: files(v.number).progress),
-                let p = try? JSONDecoder().decode(SlurmVideoProgress.self, from: data)
-            {
-                steps += p.step
-            }
+            steps += files(v.number).readProgress()?.step ?? 0
         }
         let done = s.videos.filter(\.done).count
         let running = s.videos.filter { !$0.done && $0.state == SlurmJobState.running.rawValue }.count
@@ -393,9 +393,7 @@ struct SlurmJobTracker {
         var videos: [FinishedVideo] = []
         var computedBy: [(String, String)] = []
         for v in s.videos {
-            guard let data = try? Data(contentsOf: files(v.number).result),
-                let result = try? SlurmVideoResult.decode(data)
-            else {
+            guard let result = files(v.number).readResult() else {
                 return fail("the result file of video \(v.number) is unreadable", s, start: start, software: software)
             }
             videos.append(result.video)

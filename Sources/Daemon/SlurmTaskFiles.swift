@@ -24,6 +24,21 @@ public struct SlurmTaskFiles: Sendable {
     public var result: URL { jobDirectory.appendingPathComponent("video-\(video).result.json") }
     /// The task's output file of array `array`.
     public func output(array: Int) -> URL { jobDirectory.appendingPathComponent("slurm-\(array)_\(video).out") }
+    /// The task's last progress, if it wrote one that reads.
+    public func readProgress() -> SlurmVideoProgress? {
+        (try? Data(contentsOf: progress)).flatMap { try? JSONDecoder().decode(SlurmVideoProgress.self, from: $0) }
+    }
+
+    /// Writes the progress atomically (for watching only: a failed write is not an error).
+    public func writeProgress(_ record: SlurmVideoProgress) {
+        try? JSONEncoder().encode(record).write(to: progress, options: .atomic)
+    }
+
+    /// The video's result record, if it is in place and reads.
+    public func readResult() -> SlurmVideoResult? {
+        (try? Data(contentsOf: result)).flatMap { try? SlurmVideoResult.decode($0) }
+    }
+
     /// sbatch's `--output` pattern for a job folder.
     public static func outputPattern(_ jobDirectory: URL) -> String {
         jobDirectory.appendingPathComponent("slurm-%A_%a.out").path

@@ -82,8 +82,7 @@ public enum StatusReport {
                 + (v.done ? "done" : v.state ?? "submitting")
             if let reason = v.reason, !v.done { text += " (\(reason))" }
             if !v.done, v.state == "RUNNING",
-                let p = try? Data(contentsOf: SlurmTaskFiles(jobDirectory: directory, video: v.number).progress),
-                let progress = try? JSONDecoder().decode(SlurmVideoProgress.self, from: p)
+                let progress = SlurmTaskFiles(jobDirectory: directory, video: v.number).readProgress()
             {
                 text +=
                     progress.phase == "denoising" ? ", step \(progress.step)/\(progress.steps)" : ", \(progress.phase)"

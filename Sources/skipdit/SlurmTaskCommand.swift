@@ -164,8 +164,7 @@ final class SlurmTaskObserver: RenderObserver {
         let record = SlurmVideoProgress(
             phase: p.phase.rawValue, step: p.phase == .denoising ? p.step : 0, steps: p.steps,
             updated: now.timeIntervalSince1970)
-        // Progress is for watching only: a failed write is not worth stopping the render for.
-        try? JSONEncoder().encode(record).write(to: files.progress, options: .atomic)
+        files.writeProgress(record)
     }
 
     func save(_ state: RenderState) throws {
