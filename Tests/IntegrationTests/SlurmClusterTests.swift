@@ -38,10 +38,11 @@ final class SlurmClusterTests: XCTestCase {
         }
         try assertState(cluster, "\(arrayJob)_1", "COMPLETED")
 
-        // A signal to the batch shell: its trap writes a marker and ends the job.
+        // A signal to the batch shell: its trap writes a marker and ends the job. The marker is renamed
+        // into place, so the test never reads it between the shell's create and its write.
         let script = """
             #!/bin/bash
-            trap 'echo "got USR1" > usr1-marker.txt; kill "$child"; exit 0' USR1
+            trap 'echo "got USR1" > usr1-marker.tmp; mv usr1-marker.tmp usr1-marker.txt; kill "$child"; exit 0' USR1
             sleep 300 &
             child=$!
             echo ready > usr1-ready.txt
