@@ -26,11 +26,19 @@ public struct ModelEntry: Sendable, Codable, Equatable {
     /// Attention heads of a class-to-video transformer (checkpoints do not store it); nil: the
     /// official Latte value for the checkpoint's hidden size.
     public var heads: Int?
+    /// Frames per text-to-video clip (the sample config's `video_length`: 16 for the released model);
+    /// class-to-video models render their checkpoint's frame count.
+    public var frames: Int = ModelEntry.defaultTextToVideoFrames
+
+    /// The official text-to-video sample config's `video_length`.
+    public static let defaultTextToVideoFrames = 16
 
     /// True for class-conditional models (a job must give `class`).
     public var isConditional: Bool { task == .classToVideo && numClasses > 0 }
 
-    static let keys = ["task", "preset", "checkpoint", "base", "vae", "classes", "num_classes", "defaults", "heads"]
+    static let keys = [
+        "task", "preset", "checkpoint", "base", "vae", "classes", "num_classes", "defaults", "heads", "frames",
+    ]
     static let defaultsKeys = SamplingOverrides.keys + ["seed", "negative_prompt"]
 
     /// Reads one entry; nil when it has errors (recorded in `reader`).
@@ -124,6 +132,20 @@ public struct ModelEntry: Sendable, Codable, Equatable {
             }
         }
 
+        var frames = defaultTextToVideoFrames
+        if let f = e["frames"] {
+            if finalTask == .classToVideo {
+                sink.error(
+                    f.keyMark, "'frames' is for text-to-video models",
+                    hint: "class-to-video renders the frame count of its checkpoint (temp_embed)")
+            } else if let value = reader.int(
+                f.value, key: "frames", in: 1...limits.maxFrames,
+                hint: "frames per clip (the sample config's video_length; limits.max_frames bounds it)")
+            {
+                frames = value
+            }
+        }
+
         let conditional = finalTask == .classToVideo && numClasses > 0
         var defaults = preset.defaults
         if finalTask == .classToVideo && !conditional { defaults.guidance = 1.0 }
@@ -140,7 +162,7 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         guard sink.items.count == before, let checkpoint, let vae else { return nil }
         return ModelEntry(
             name: name, task: finalTask, preset: preset, checkpoint: checkpoint, base: base, vae: vae, classes: classes,
-            numClasses: numClasses, defaults: defaults, heads: heads)
+            numClasses: numClasses, defaults: defaults, heads: heads, frames: frames)
     }
 
     /// Merges a `defaults:` block over the preset's defaults.

@@ -38,8 +38,6 @@ public final class RenderPipeline: @unchecked Sendable {
     /// Testing aid: also write each video's final latents (1, F, C, h, w) as `<output>.latents.npy`,
     /// so a resumed render can be compared bit for bit with an uninterrupted one.
     public var dumpsLatents = false
-    /// Frames per text-to-video clip (the sample script's video_length).
-    public var textToVideoFrames = 16
     /// Where prompt embeddings are kept between jobs (nil: in memory only).
     public var promptCacheDirectory: URL? {
         didSet { promptCache = PromptEmbeddingCache(directory: promptCacheDirectory) }
@@ -175,7 +173,7 @@ public final class RenderPipeline: @unchecked Sendable {
             let conditioningStart = Date()
             let captions = try encodePrompts(plan)
             timings["conditioning"] = Date().timeIntervalSince(conditioningStart)
-            let frames = textToVideoFrames
+            let frames = plan.model.frames
             let model = try models.textToVideo(plan.model, compute: compute, frames: frames)
             try checkLimits(plan, frames: frames, pixels: model.transformer.config.sampleSize * model.vae.upsampling)
             let scheduler: DDIMScheduler

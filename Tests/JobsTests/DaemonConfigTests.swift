@@ -186,6 +186,42 @@ final class DaemonConfigTests: XCTestCase {
                 fps: 8, seed: 11))
     }
 
+    func testTextToVideoFrames() throws {
+        let text = """
+            spool: /s
+            output: /o
+            models:
+              t2v:
+                base: L
+                checkpoint: c.pt
+              short:
+                task: text-to-video
+                base: L
+                checkpoint: c.pt
+                frames: 8
+              long:
+                task: text-to-video
+                base: L
+                checkpoint: c.pt
+                frames: 64
+              ucf101:
+                checkpoint: u.pt
+                vae: v
+                classes: ucf101
+                frames: 8
+            """
+        let d = diagnostics { try DaemonConfig.parse(text, file: "c.yaml", directory: URL(fileURLWithPath: "/")) }
+        assertDiagnostic(d, 16, 13, "'frames' is 64, outside 1...32")
+        assertDiagnostic(d, 21, 5, "'frames' is for text-to-video models")
+        XCTAssertEqual(d.count, 2, d.map(\.description).joined(separator: "\n"))
+        let good = try DaemonConfig.parse(
+            text.components(separatedBy: "\n").prefix(11).joined(separator: "\n"), file: "c.yaml",
+            directory: URL(fileURLWithPath: "/"))
+        XCTAssertEqual(try XCTUnwrap(good.model(named: "t2v")).frames, ModelEntry.defaultTextToVideoFrames)
+        XCTAssertEqual(ModelEntry.defaultTextToVideoFrames, 16, "the official sample config's video_length")
+        XCTAssertEqual(try XCTUnwrap(good.model(named: "short")).frames, 8)
+    }
+
     func testClassListFromFile() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
