@@ -2,10 +2,10 @@
 // the objective check of a demo video (the same measure as tools/demo-model/evaluate.py).
 //
 // Per frame (H, W, 3) uint8: the background is the median colour of the border pixels; the shape is the
-// largest 8-connected region differing from it by more than 0.2 (of 1) in some channel; its centroid
-// and area are the track. Motion: a rise of ≥ 6 px after a fall of ≥ 6 px (the lowest point inside
-// the clip) is `bounce`; else a centroid travel of ≥ 10 px names the direction; else an area ratio
-// last/first of ≥ 2 (≤ 1/2) is `grow` (`shrink`); else `none`.
+// largest 8-connected region differing from it by more than 0.2 (of 1) in some channel; its centroid,
+// area and the median colour of its pixels are the track. Motion: a rise of ≥ 6 px after a fall of
+// ≥ 6 px (the lowest point inside the clip) is `bounce`; else a centroid travel of ≥ 10 px names the
+// direction; else an area ratio last/first of ≥ 2 (≤ 1/2) is `grow` (`shrink`); else `none`.
 
 import Foundation
 
@@ -14,6 +14,8 @@ struct ShapeTrack {
         var x: Double
         var y: Double
         var area: Int
+        /// The median colour of the shape's pixels, per channel, 0...1.
+        var colour: [Double]
     }
 
     /// One point per frame; nil where no shape was found.
@@ -24,6 +26,13 @@ struct ShapeTrack {
     /// frames: F frames of (height, width, 3) uint8, row-major.
     init(frames: [[UInt8]], width: Int, height: Int) {
         points = frames.map { Self.locate($0, width: width, height: height) }
+    }
+
+    /// The shape's colour over the clip (the median of its per-frame medians); nil when a frame has none.
+    var colour: [Double]? {
+        let found = points.compactMap { $0 }
+        guard found.count == points.count, !found.isEmpty else { return nil }
+        return (0..<3).map { c in Self.median(found.map { $0.colour[c] }) }
     }
 
     /// The motion the track shows, as one of the demo classes or "none".
@@ -76,7 +85,8 @@ struct ShapeTrack {
         guard !region.isEmpty else { return nil }
         let sx = region.reduce(0.0) { $0 + Double($1 % width) }, sy = region.reduce(0.0) { $0 + Double($1 / width) }
         let n = Double(region.count)
-        return Point(x: sx / n + 0.5, y: sy / n + 0.5, area: region.count)
+        let colour = (0..<3).map { c in median(region.map { Double(frame[$0 * 3 + c]) / 255 }) }
+        return Point(x: sx / n + 0.5, y: sy / n + 0.5, area: region.count, colour: colour)
     }
 
     /// numpy's median (the mean of the two middle values for an even count).

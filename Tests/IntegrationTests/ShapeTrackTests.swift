@@ -1,5 +1,5 @@
-// The motion measure of the demo test on drawn clips: it must name each kind of motion, so that the
-// demo model's test fails when the model draws the wrong one.
+// The motion and colour measure of the demo tests on drawn clips: it must name each kind of motion and
+// find the shape's colour, so that the demo models' tests fail when a model draws the wrong one.
 
 import XCTest
 
@@ -49,5 +49,8 @@ final class ShapeTrackTests: XCTestCase {
         XCTAssertEqual(track.motion, "right")
         XCTAssertEqual(track.points.first??.area, 16 * 16)
         XCTAssertEqual(track.points.first??.y ?? 0, 40, accuracy: 0.01)
+        // The shape's colour, not the background's or the blob's.
+        let colour = try? XCTUnwrap(track.colour)
+        XCTAssertEqual(colour?.map { ($0 * 255).rounded() }, [230, 60, 40])
     }
 }

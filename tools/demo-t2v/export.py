@@ -1,5 +1,8 @@
 """Stage 4: writes the trained text-to-video demo model in the layout of the released files:
 
+  OUT/grammar.json                  the caption grammar: named colours and backgrounds (RGB 0..1), shapes, motion
+                                    wordings, and the held-out prompts with their attributes (what the tests
+                                    and tools/demo-t2v/evaluate.py check renders against)
   OUT/Latte-skip.pt                 torch.save({"ema": state_dict}) (zip pickle, fp32), like Latte-skip.pt
   OUT/Latte/                        the base pipeline folder, like maxin-cn/Latte-1 (Latte-0):
     transformer/                      config.json (diffusers LatteT2V) + diffusion_pytorch_model.safetensors:
@@ -25,6 +28,7 @@ from diffusers import AutoencoderKLTemporalDecoder
 from safetensors.torch import save_file
 from transformers import T5EncoderModel
 
+from captions import BACKGROUNDS, COLOURS, MOTION_PHRASES, MOTIONS, SHAPES, held_out_prompts
 from latte_t2v_skip import LatteT2VSkip, split_state_dict
 from settings import FRAMES, t5_config
 
@@ -73,5 +77,11 @@ for name in ("spiece.model", "tokenizer_config.json", "special_tokens_map.json")
 vae = AutoencoderKLTemporalDecoder.from_pretrained(args.work / "vae")
 vae.register_to_config(scaling_factor=round(scale, 5))
 vae.save_pretrained(base / "vae_temporal_decoder", safe_serialization=True)
+grammar = {
+    "colours": COLOURS, "backgrounds": BACKGROUNDS, "shapes": SHAPES, "motions": MOTION_PHRASES,
+    "held_out": [{"prompt": text, "colour": list(COLOURS)[c], "shape": SHAPES[s], "motion": MOTIONS[m],
+                  "background": list(BACKGROUNDS)[b]} for text, (c, s, m, b) in held_out_prompts()],
+}
+(args.out / "grammar.json").write_text(json.dumps(grammar, indent=1) + "\n")
 print(f"exported step {ck['step']} (D {a['heads'] * a['head_dim']}, heads {a['heads']}); VAE scaling factor "
       f"{round(scale, 5)} -> {args.out}")
