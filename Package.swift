@@ -42,7 +42,8 @@ let package = Package(
         .target(name: "VideoIO", dependencies: ["CFFmpeg"]),
         .target(name: "Jobs", dependencies: ["CYAML"]),
         .target(name: "Spool", dependencies: ["Jobs", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Slurm", dependencies: ["Jobs"]),
+        .target(name: "Processes"),
+        .target(name: "Slurm", dependencies: ["Jobs", "Processes"]),
         .target(
             name: "Conformance",
             dependencies: ["TensorCore", "Checkpoints", "Diffusion", "Latte", "Sampling", "VAE", "TextEncoder"]),
@@ -55,7 +56,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Spool", "Render", "Jobs", "Slurm",
+                "Spool", "Render", "Jobs", "Slurm", "Processes",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),

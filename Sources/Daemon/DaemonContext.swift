@@ -17,6 +17,8 @@ final class DaemonContext: @unchecked Sendable {
     let options: DaemonOptions
     let notifier: SystemdNotifier
     let models = ModelCache()
+    /// The `notify:` commands (run when a job ends and when the queue drains).
+    let notifyCommands = NotifyCommands()
     let logLevel: LogLevelSetting
     let logger: Logger
 

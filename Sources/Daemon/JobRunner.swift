@@ -43,6 +43,7 @@ struct JobRunner {
     /// Runs the job to its end.
     func run() async {
         context.begin(job)
+        context.notifyCommands.jobBegan()
         let ending = await process()
         // Ending it writes to the spool. When that fails (a full or read-only spool), the job waits
         // in processing/ with its checkpoint and the daemon tries again, with a growing pause, until it
@@ -73,6 +74,7 @@ struct JobRunner {
                     case .done: logger.notice("done → \(directory.path)")
                     case let .failed(reason): logger.warning("failed → \(directory.path): \(reason)")
                     }
+                    notifyEnd(outcome, directory: directory, record: record)
                 case .release:
                     try spool.release(job)
                     logger.notice("released at the step boundary; it resumes from its checkpoint at the next start")
@@ -89,12 +91,28 @@ struct JobRunner {
         }
     }
 
+    /// Runs the `notify: job_end` command for a job that is now in done/ or failed/.
+    private func notifyEnd(_ outcome: JobOutcome, directory: URL, record: YAMLValue) {
+        let ending: JobEnding
+        let reason: String?
+        switch outcome {
+        case .done: (ending, reason) = (.done, nil)
+        case let .failed(text): (ending, reason) = (text == Self.cancelledReason ? .cancelled : .failed, text)
+        }
+        context.notifyCommands.jobEnded(
+            job.id, ending: ending, reason: reason, directory: directory, record: record,
+            settings: context.config.notify, logger: logger)
+    }
+
+    /// The failure reason of a cancelled job.
+    static let cancelledReason = "cancelled"
+
     private func process() async -> Ending {
         let config = context.configForJob()
         let software = ResultRecord.software(version: context.options.version, compute: config.compute)
         logger.info("starting \(job.source), attempt \(job.generation)")
         if spool.isCancelRequested(job) {
-            return .finish(.failed(reason: "cancelled"), .mapping([("software", software)]))
+            return .finish(.failed(reason: Self.cancelledReason), .mapping([("software", software)]))
         }
         let plan: RenderPlan
         do {
@@ -155,7 +173,7 @@ struct JobRunner {
             return .release
         } catch RenderError.cancelled {
             return .finish(
-                .failed(reason: "cancelled"),
+                .failed(reason: Self.cancelledReason),
                 ResultRecord.failed(plan: plan, error: nil, start: start, software: software))
         } catch SpoolError.leaseLost {
             return .abandon("the lease was taken over by another process")

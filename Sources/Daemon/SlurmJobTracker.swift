@@ -70,7 +70,7 @@ struct SlurmJobTracker {
                 if cancelled {
                     if try await cancelArrays(&submission) {
                         return .finish(
-                            .failed(reason: "cancelled"),
+                            .failed(reason: JobRunner.cancelledReason),
                             ResultRecord.failed(
                                 plan: plan, error: nil, start: start, software: software, slurm: submission.recordValue)
                         )

@@ -111,6 +111,9 @@ struct WorkerService: Service, CustomStringConvertible {
             context.notify { try $0.status(waiting > 0 ? "idle, \(waiting) file(s) settling in incoming/" : "idle") }
         }
         if waiting > 0 { scheduleRecheck() }
+        if waiting == 0 && context.currentJobs.isEmpty {
+            context.notifyCommands.queueIsEmpty(settings: context.config.notify, logger: context.logger)
+        }
     }
 
     /// Pokes the watcher once the stability interval passed, so settling files are claimed promptly.

@@ -4,6 +4,7 @@
 // so the daemon talks to Slurm exactly as a user at the submit host would.
 
 import Foundation
+import Processes
 
 /// The Slurm client programs.
 public struct SlurmClient: Sendable {
@@ -13,18 +14,15 @@ public struct SlurmClient: Sendable {
     public var timeout: Double
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, timeout: Double = 60) {
-        let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        searchPath = path.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        searchPath = ChildProcess.searchPath(environment)
         self.timeout = timeout
     }
 
     /// The program's path, or `notInstalled`.
     public func locate(_ program: String) throws(SlurmError) -> String {
-        for folder in searchPath {
-            let candidate = folder + "/" + program
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        do { return try ChildProcess.locate(program, searchPath: searchPath) } catch {
+            throw .notInstalled(program: program, searched: searchPath)
         }
-        throw .notInstalled(program: program, searched: searchPath)
     }
 
     /// What a finished client call printed.
@@ -46,35 +44,14 @@ public struct SlurmClient: Sendable {
     public func run(_ program: String, _ arguments: [String], input: String? = nil) throws(SlurmError) -> Output {
         let path = try locate(program)
         let command = ([program] + arguments).joined(separator: " ")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
         do {
-            try process.run()
-        } catch {
-            throw .unreachable(command: command, message: "cannot start \(path): \(error)")
-        }
-        if let input {
-            stdin.fileHandleForWriting.write(Data(input.utf8))
-            try? stdin.fileHandleForWriting.close()
-        }
-        // Read both pipes while the program runs, so a long answer cannot fill a pipe and stall it.
-        let outData = ReadAll(out.fileHandleForReading)
-        let errData = ReadAll(err.fileHandleForReading)
-        if finished.wait(timeout: .now() + timeout) == .timedOut {
-            process.terminate()
-            _ = finished.wait(timeout: .now() + 5)
+            let output = try ChildProcess.run(path, arguments, input: input, timeout: timeout)
+            return Output(status: output.status, stdout: output.stdout, stderr: output.stderr)
+        } catch .timedOut {
             throw .unreachable(command: command, message: "no answer within \(Int(timeout)) s")
+        } catch {
+            throw .unreachable(command: command, message: "\(error)")
         }
-        return Output(status: process.terminationStatus, stdout: outData.text(), stderr: errData.text())
     }
 
     /// Runs a query; a non-zero status is `unreachable` when Slurm says it could not reach the
@@ -108,20 +85,3 @@ public struct SlurmClient: Sendable {
     }
 }
 
-/// Reads a pipe to its end on a background thread.
-private final class ReadAll: @unchecked Sendable {
-    private var data = Data()
-    private let done = DispatchSemaphore(value: 0)
-
-    init(_ handle: FileHandle) {
-        Thread.detachNewThread { [self] in
-            data = handle.readDataToEndOfFile()
-            done.signal()
-        }
-    }
-
-    func text() -> String {
-        done.wait()
-        return String(decoding: data, as: UTF8.self)
-    }
-}

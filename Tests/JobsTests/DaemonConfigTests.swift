@@ -222,6 +222,42 @@ final class DaemonConfigTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(good.model(named: "short")).frames, 8)
     }
 
+    func testNotifySection() throws {
+        let head = "spool: /s\noutput: /o\nmodels:\n  sky:\n    checkpoint: s.pt\n    vae: v\n"
+        let good = try DaemonConfig.parse(
+            head + """
+                notify:
+                  job_end: [/usr/bin/curl, -fsS, --data-binary, "@-", "https://hooks.example/x"]
+                  queue_drained: [mail-batch-done]
+                  on: [failed, cancelled]
+                  timeout_seconds: 5
+                """, file: "c.yaml", directory: URL(fileURLWithPath: "/"))
+        XCTAssertEqual(good.notify.jobEnd, ["/usr/bin/curl", "-fsS", "--data-binary", "@-", "https://hooks.example/x"])
+        XCTAssertEqual(good.notify.queueDrained, ["mail-batch-done"])
+        XCTAssertEqual(good.notify.on, [.failed, .cancelled])
+        XCTAssertEqual(good.notify.timeoutSeconds, 5)
+        let none = try DaemonConfig.parse(head, file: "c.yaml", directory: URL(fileURLWithPath: "/"))
+        XCTAssertTrue(none.notify.isEmpty)
+        XCTAssertEqual(none.notify.on, Set(JobEnding.allCases), "every ending notifies by default")
+
+        let bad =
+            head + """
+                notify:
+                  job_end: "mail -s done root"
+                  queue_drained: []
+                  on: [done, finished]
+                  timeout_seconds: 0
+                  when: always
+                """
+        let d = diagnostics { try DaemonConfig.parse(bad, file: "c.yaml", directory: URL(fileURLWithPath: "/")) }
+        assertDiagnostic(d, 8, 12, "'job_end' must be a command as a list of arguments")
+        assertDiagnostic(d, 9, 18, "'queue_drained' must be a command as a list of arguments")
+        assertDiagnostic(d, 10, 14, "'on' must be 'done', 'failed' or 'cancelled', not 'finished'")
+        assertDiagnostic(d, 11, 20, "'timeout_seconds' is 0")
+        assertDiagnostic(d, 12, 3, "unknown key 'when' in 'notify'")
+        XCTAssertEqual(d.count, 5, d.map(\.description).joined(separator: "\n"))
+    }
+
     func testClassListFromFile() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cfg-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
