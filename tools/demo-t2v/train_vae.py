@@ -1,6 +1,10 @@
 """Stage 2: trains the temporal VAE (diffusers AutoencoderKLTemporalDecoder: the 2-D SD encoder and
-SVD's spatio-temporal decoder) on 8-frame clips of the captioned data (every second frame of a
-16-frame clip, as the transformer sees them), decoding each clip with num_frames = 8.
+SVD's spatio-temporal decoder) in two phases: first on single frames of many clips (num_frames = 1;
+--batch frames per step, so every step sees many colours, shapes and positions), then, for the last
+--clip-steps steps, on 8-frame clips (every second frame of a 16-frame clip, as the transformer sees
+them; --batch / 8 clips per step) decoded with num_frames = 8, so the temporal layers learn the
+frame axis. (Clips alone from the start learn slowly: two clips per step show two colours, and after
+600 steps every reconstruction was a centred blob.)
 
 Loss: L1 + MSE on pixels (pixels of the shape weighted up, so small shapes stay sharp) plus a small KL
 term, as the class-to-video demo VAE. Writes WORK/vae (save_pretrained; export.py sets the measured
@@ -22,8 +26,9 @@ from settings import FRAMES, VAE_CONFIG, make_deterministic, save_grid
 
 p = argparse.ArgumentParser()
 p.add_argument("--work", type=pathlib.Path, required=True)
-p.add_argument("--steps", type=int, default=600)
-p.add_argument("--batch", type=int, default=2, help="clips per step (of FRAMES frames each)")
+p.add_argument("--steps", type=int, default=1800)
+p.add_argument("--clip-steps", type=int, default=300, help="the last steps train on whole clips")
+p.add_argument("--batch", type=int, default=16, help="frames per step")
 p.add_argument("--lr", type=float, default=1e-3)
 p.add_argument("--clips", type=int, default=600)
 p.add_argument("--kl", type=float, default=1e-6)
@@ -52,9 +57,14 @@ def reconstruct(x, sample=True):
 
 start = time.time()
 for step in range(args.steps):
-    idx = torch.randint(0, len(clips), (args.batch,), generator=g)
-    offset = int(torch.randint(0, stride, (1,), generator=g))
-    x = clips[idx, offset::stride]
+    if step < args.steps - args.clip_steps:  # single frames: (batch, 1, 3, H, W)
+        idx = torch.randint(0, len(clips), (args.batch,), generator=g)
+        frame = torch.randint(0, clips.shape[1], (args.batch,), generator=g)
+        x = clips[idx, frame][:, None]
+    else:  # clips: (batch / FRAMES, FRAMES, 3, H, W)
+        idx = torch.randint(0, len(clips), (max(1, args.batch // FRAMES),), generator=g)
+        offset = int(torch.randint(0, stride, (1,), generator=g))
+        x = clips[idx, offset::stride]
     rec, post = reconstruct(x)
     # weight 1 on the background, 5 where the pixel differs from the frame's median colour (the shape)
     med = x.flatten(3).median(dim=3).values[..., None, None]
