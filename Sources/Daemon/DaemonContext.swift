@@ -19,6 +19,8 @@ final class DaemonContext: @unchecked Sendable {
     let models = ModelCache()
     /// The `notify:` commands (run when a job ends and when the queue drains).
     let notifyCommands = NotifyCommands()
+    /// The Prometheus metrics file (`metrics:`).
+    let metrics: MetricsFile
     let logLevel: LogLevelSetting
     let logger: Logger
 
@@ -36,6 +38,7 @@ final class DaemonContext: @unchecked Sendable {
     init(options: DaemonOptions, config: DaemonConfig, logLevel: LogLevelSetting, logger: Logger) throws {
         self.options = options
         self.notifier = SystemdNotifier(environment: options.environment)
+        self.metrics = MetricsFile(version: options.version)
         self.logLevel = logLevel
         self.logger = logger
         currentConfig = Self.checkModels(config, logger: logger)

@@ -32,8 +32,9 @@ struct JobRunner {
 
     /// How the job ends.
     enum Ending {
-        /// Move it to done/ or failed/ with this record.
-        case finish(JobOutcome, YAMLValue)
+        /// Move it to done/ or failed/ with this record; `failure` names the kind of error of a failed
+        /// job for the metrics ("invalid_job", "model", "output", "slurm", ...; nil: "render").
+        case finish(JobOutcome, YAMLValue, failure: String? = nil)
         /// Give it back with its checkpoint (graceful shutdown).
         case release
         /// Another process owns it now: touch nothing.
@@ -44,14 +45,17 @@ struct JobRunner {
     func run() async {
         context.begin(job)
         context.notifyCommands.jobBegan()
+        context.metrics.stateChanged(spool: spool, settings: context.config.metrics, logger: logger)
         let ending = await process()
         // Ending it writes to the spool. When that fails (a full or read-only spool), the job waits
         // in processing/ with its checkpoint and the daemon tries again, with a growing pause, until it
         // can or until it stops (then the next start resumes the job from its checkpoint).
         var pause: Duration = Self.firstEndRetry
+        defer { context.metrics.stateChanged(spool: spool, settings: context.config.metrics, logger: logger) }
         while !end(ending) {
             if context.isStopping {
                 logger.warning("stopping with the job still in processing/; the next start resumes it")
+                context.metrics.left(job.id)
                 return
             }
             try? await Task.sleep(for: pause)
@@ -68,17 +72,19 @@ struct JobRunner {
         context.end(job) {
             do {
                 switch ending {
-                case let .finish(outcome, record):
+                case let .finish(outcome, record, failure):
                     let directory = try spool.finish(job, outcome: outcome, record: record)
                     switch outcome {
                     case .done: logger.notice("done → \(directory.path)")
                     case let .failed(reason): logger.warning("failed → \(directory.path): \(reason)")
                     }
-                    notifyEnd(outcome, directory: directory, record: record)
+                    announceEnd(outcome, failure: failure, directory: directory, record: record)
                 case .release:
                     try spool.release(job)
+                    context.metrics.left(job.id)
                     logger.notice("released at the step boundary; it resumes from its checkpoint at the next start")
                 case let .abandon(reason):
+                    context.metrics.left(job.id)
                     logger.warning("abandoned: \(reason)")
                 }
             } catch SpoolError.leaseLost {
@@ -91,17 +97,30 @@ struct JobRunner {
         }
     }
 
-    /// Runs the `notify: job_end` command for a job that is now in done/ or failed/.
-    private func notifyEnd(_ outcome: JobOutcome, directory: URL, record: YAMLValue) {
+    /// Counts a job that is now in done/ or failed/ in the metrics and runs the `notify: job_end` command.
+    private func announceEnd(_ outcome: JobOutcome, failure: String?, directory: URL, record: YAMLValue) {
         let ending: JobEnding
         let reason: String?
         switch outcome {
         case .done: (ending, reason) = (.done, nil)
         case let .failed(text): (ending, reason) = (text == Self.cancelledReason ? .cancelled : .failed, text)
         }
+        let videos = outcome == .done ? NotifyCommands.outputs(of: record).count : 0
+        context.metrics.ended(job.id, ending: ending, videos: videos, failure: failure)
         context.notifyCommands.jobEnded(
             job.id, ending: ending, reason: reason, directory: directory, record: record,
             settings: context.config.notify, logger: logger)
+    }
+
+    /// The metrics' kind of a render error.
+    static func failureKind(_ error: Error) -> String {
+        switch error {
+        case RenderError.model: return "model"
+        case RenderError.output: return "output"
+        case RenderError.unsupported: return "unsupported"
+        case RenderError.badState: return "state"
+        default: return "render"
+        }
     }
 
     /// The failure reason of a cancelled job.
@@ -119,7 +138,8 @@ struct JobRunner {
             plan = try JobFile.validate(job.jobFile, config: config, file: job.source, jobName: job.id)
         } catch {
             logger.warning("invalid job:\n\(error)")
-            return .finish(.failed(reason: "\(error)"), ResultRecord.invalid(error, software: software))
+            return .finish(
+                .failed(reason: "\(error)"), ResultRecord.invalid(error, software: software), failure: "invalid_job")
         }
         if context.isStopping { return .release }
         if context.executor.kind == .slurm {
@@ -181,7 +201,8 @@ struct JobRunner {
             logger.error("render failed: \(error)")
             return .finish(
                 .failed(reason: "\(error)"),
-                ResultRecord.failed(plan: plan, error: error, start: start, software: software))
+                ResultRecord.failed(plan: plan, error: error, start: start, software: software),
+                failure: Self.failureKind(error))
         }
     }
 }

@@ -1,7 +1,8 @@
 // NotifyCommands: runs the config's `notify:` commands when a job ends and when the queue drains. A command
 // is an argument vector run without a shell, with the daemon's environment plus SKIPDIT_* facts, the
-// same facts as one JSON object on its stdin (for `curl --data-binary @-`), and a deadline. It runs on
-// its own thread after the job is in done/ or failed/, so neither its failure nor its slowness touches
+// same facts as one JSON object on its stdin (for `curl --data-binary @-`), and a deadline. Commands run
+// one after another, in the order of their events (so "the queue drained" comes after the last job's
+// end), on their own queue after the job is in done/ or failed/: neither a failure nor slowness touches
 // the job or the render; a failure is logged.
 
 import Foundation
@@ -16,6 +17,8 @@ final class NotifyCommands: @unchecked Sendable {
     private var batchStarted: Date?
     /// Commands still running (tests and shutdown wait for them).
     private let running = DispatchGroup()
+    /// Runs the commands in event order.
+    private let queue = DispatchQueue(label: "skipdit.notify")
 
     init() {}
 
@@ -87,7 +90,7 @@ final class NotifyCommands: @unchecked Sendable {
         }
     }
 
-    /// Runs `command` on its own thread.
+    /// Runs `command` on the notification queue.
     private func launch(_ command: [String], facts: [(String, FactValue)], settings: NotifySettings, logger: Logger) {
         var name = [CChar](repeating: 0, count: 256)
         let host = gethostname(&name, name.count) == 0 ? String(cString: name) : ""
@@ -100,7 +103,7 @@ final class NotifyCommands: @unchecked Sendable {
             .map { String(decoding: $0, as: UTF8.self) + "\n" } ?? "{}\n"
         let event = facts.first.map { $0.1.environment } ?? "notify"
         running.enter()
-        Thread.detachNewThread { [running] in
+        queue.async { [running] in
             defer { running.leave() }
             do {
                 let path = try ChildProcess.locate(command[0], searchPath: ChildProcess.searchPath(environment))
@@ -120,7 +123,7 @@ final class NotifyCommands: @unchecked Sendable {
     }
 
     /// The video files of a result record (`videos[].file`).
-    private static func outputs(of record: YAMLValue) -> [String] {
+    static func outputs(of record: YAMLValue) -> [String] {
         guard case let .sequence(videos)? = field("videos", of: record) else { return [] }
         return videos.compactMap { if case let .string(path)? = field("file", of: $0) { path } else { nil } }
     }

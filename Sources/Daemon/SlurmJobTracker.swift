@@ -415,7 +415,8 @@ struct SlurmJobTracker {
     ) -> JobRunner.Ending {
         .finish(
             .failed(reason: reason),
-            ResultRecord.failed(plan: plan, error: nil, start: start, software: software, slurm: s.recordValue))
+            ResultRecord.failed(plan: plan, error: nil, start: start, software: software, slurm: s.recordValue),
+            failure: "slurm")
     }
 }
 

@@ -61,6 +61,7 @@ final class SpoolRenderObserver: RenderObserver, @unchecked Sendable {
         } catch {
             logger.warning("cannot write the progress file: \(error)")
         }
+        context.metrics.progressed(job.id, p, settings: context.config.metrics, logger: logger)
         let now = Date()
         let changed = phase != lastPhase
         lastPhase = phase

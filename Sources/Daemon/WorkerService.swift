@@ -51,6 +51,7 @@ struct WorkerService: Service, CustomStringConvertible {
         context.logger.notice(
             "watching \(spool.incoming.path) (\(how)), output \(config.output.path), \(config.models.count) model(s)")
         context.notify { try $0.ready(status: "idle") }
+        context.metrics.stateChanged(spool: spool, settings: config.metrics, logger: context.logger)
 
         await withGracefulShutdownHandler {
             // Jobs on Slurm are tracked side by side as child tasks; the group ends once each has
@@ -80,6 +81,7 @@ struct WorkerService: Service, CustomStringConvertible {
         } catch {
             context.logger.error("cannot enforce limits.max_queued_jobs (retried at the next scan): \(error)")
         }
+        context.metrics.stateChanged(spool: context.spool, settings: context.config.metrics, logger: context.logger)
         var rendered = 0
         let onSlurm = context.executor.kind == .slurm
         while !context.isStopping {

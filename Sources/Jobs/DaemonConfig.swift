@@ -72,6 +72,8 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
     public var executor: ExecutorSettings = ExecutorSettings()
     /// Commands run when a job ends and when the queue drains (`notify:`; none by default).
     public var notify: NotifySettings = NotifySettings()
+    /// Where the Prometheus metrics go (`metrics:`; none by default).
+    public var metrics: MetricsSettings = MetricsSettings()
     /// Where each model sits in the file: "NAME" (its key) and "NAME.checkpoint", "NAME.vae",
     /// "NAME.base" (the path values); a text-to-video `vae` defaulted from `base` points at `base`.
     public var modelMarks: [String: YAMLMark] = [:]
@@ -82,7 +84,9 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
 
     /// Where `skipdit serve` looks without `--config`.
     public static let defaultPath = "/etc/skipdit/skipdit.yaml"
-    static let keys = ["spool", "output", "models", "compute", "limits", "logging", "daemon", "executor", "notify"]
+    static let keys = [
+        "spool", "output", "models", "compute", "limits", "logging", "daemon", "executor", "notify", "metrics",
+    ]
 
     /// The model called `name`.
     public func model(named name: String) -> ModelEntry? { models.first { $0.name == name } }
@@ -165,6 +169,8 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
         let daemon = e["daemon"].map { DaemonSettings.read($0.value, reader: reader) } ?? DaemonSettings()
         let executor = e["executor"].map { ExecutorSettings.read($0.value, reader: reader) } ?? ExecutorSettings()
         let notify = e["notify"].map { NotifySettings.read($0.value, reader: reader) } ?? NotifySettings()
+        let metrics =
+            e["metrics"].map { MetricsSettings.read($0.value, directory: directory, reader: reader) } ?? MetricsSettings()
         var spool: URL?
         var output: URL?
         for key in ["spool", "output"] {
@@ -205,7 +211,8 @@ public struct DaemonConfig: Sendable, Codable, Equatable {
         guard sink.isEmpty, let spool, let output else { return nil }
         return DaemonConfig(
             file: sink.file, spool: spool, output: output, models: models, compute: compute, limits: limits,
-            logging: logging, daemon: daemon, executor: executor, notify: notify, modelMarks: marks)
+            logging: logging, daemon: daemon, executor: executor, notify: notify, metrics: metrics,
+            modelMarks: marks)
     }
 
     /// The marks of a model entry's name and path values (see `modelMarks`).

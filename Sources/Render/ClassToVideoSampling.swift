@@ -37,7 +37,7 @@ struct ClassToVideoSampling: VideoSampling {
             shape: latentShape, stream: GaussianNoise.Stream.initialLatents)
     }
 
-    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int) -> Void) throws
+    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int, StepTiming) -> Void) throws
         -> Tensor
     {
         let noise = GaussianNoise(seed: UInt64(bitPattern: Int64(seed)))

@@ -1,6 +1,8 @@
 // How a render talks to whoever runs it (the daemon's worker, `skipdit render`): progress after
 // every step, state to persist, and a control poll at every step boundary.
 
+import Latte
+
 /// What the runner wants at a step boundary.
 public enum RenderControl: Sendable {
     case proceed
@@ -22,6 +24,14 @@ public struct RenderProgress: Sendable {
     public var steps: Int
     /// Estimated seconds until the job is done, when known.
     public var etaSeconds: Double?
+    /// The step just run (denoising only): full or cached, and its seconds.
+    public var lastStep: StepTiming?
+}
+
+/// One sampler step's kind and duration.
+public struct StepTiming: Sendable, Equatable {
+    public var mode: StepMode
+    public var seconds: Double
 }
 
 public protocol RenderObserver: AnyObject {

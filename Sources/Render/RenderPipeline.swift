@@ -97,14 +97,14 @@ public final class RenderPipeline: @unchecked Sendable {
         while state.videoIndex < range.upperBound {
             let video = plan.videos[state.videoIndex]
             let index = state.videoIndex
-            let latents = try sampling.denoise(seed: video.seed, state: &state, observer: observer) { step in
+            let latents = try sampling.denoise(seed: video.seed, state: &state, observer: observer) { step, timing in
                 let done = index * plan.steps + step - stepsDoneAtStart
                 let elapsed = Date().timeIntervalSince(started)
                 let eta = done > 0 ? elapsed / Double(done) * Double(totalSteps - index * plan.steps - step) : nil
                 observer.progress(
                     RenderProgress(
                         phase: .denoising, video: index, videos: plan.videos.count, step: step, steps: plan.steps,
-                        etaSeconds: eta))
+                        etaSeconds: eta, lastStep: timing))
             }
             observer.progress(
                 RenderProgress(

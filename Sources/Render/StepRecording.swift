@@ -21,15 +21,16 @@ extension RenderState {
     /// RenderError.stopped (after saving) or .cancelled when the observer asks.
     mutating func record(
         step: Int, of total: Int, mode: StepMode, latents: Tensor, cache: SkipCacheState?, clock: inout StepClock,
-        checkpointEvery: Int, observer: RenderObserver, progress: (Int) -> Void
+        checkpointEvery: Int, observer: RenderObserver, progress: (Int, StepTiming) -> Void
     ) throws {
         if mode == .full { fullSteps += 1 } else { cachedSteps += 1 }
         iteration = step + 1
         self.latents = latents
         cacheCounter = cache?.counter ?? 0
         cachedStream = cache?.cachedStream
-        denoiseSeconds += clock.lap()
-        progress(step + 1)
+        let seconds = clock.lap()
+        denoiseSeconds += seconds
+        progress(step + 1, StepTiming(mode: mode, seconds: seconds))
         switch observer.control() {
         case .proceed:
             if step + 1 < total && (step + 1) % checkpointEvery == 0 { try observer.save(self) }

@@ -36,7 +36,7 @@ struct TextToVideoSampling: VideoSampling {
         return z
     }
 
-    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int) -> Void) throws
+    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int, StepTiming) -> Void) throws
         -> Tensor
     {
         let initialCache = cache.map {

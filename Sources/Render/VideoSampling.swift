@@ -12,7 +12,7 @@ protocol VideoSampling {
     var latentShape: [Int] { get }
     func initialLatents(seed: Int) -> Tensor
     /// Runs (or resumes) the loop from `state`, saving it every few steps; returns the final latents.
-    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int) -> Void) throws
+    func denoise(seed: Int, state: inout RenderState, observer: RenderObserver, progress: (Int, StepTiming) -> Void) throws
         -> Tensor
     /// The latents as frames (F, C, h, w) divided by the VAE's scaling factor, the task's way.
     func framesToDecode(_ latents: Tensor, scalingFactor: Double) -> Tensor

@@ -1,18 +1,20 @@
 // JobNotificationTests: the `notify:` commands of a real daemon. A command runs when a job ends (done,
 // failed, cancelled) with the facts in SKIPDIT_* variables and as JSON on stdin, and once when the queue
-// drains with the batch's counts; a command that hangs, fails or does not exist is logged and changes
-// nothing for the jobs.
+// drains with the batch's counts, after the job-end commands; a command that hangs, fails or does not
+// exist is logged and changes nothing for the jobs.
 
 import Foundation
 import XCTest
 
 final class JobNotificationTests: DaemonTestCase {
-    /// A `notify:` section whose commands write what they were given into `folder`.
+    /// A `notify:` section whose commands write what they were given into `folder`. The drained command
+    /// lists the folder first (`.listing`), appends its variables to `.drained` and publishes that as
+    /// `drained.env` by a rename, so the test never reads it half-written.
     private func recordingNotify(_ folder: URL, on: String = "[done, failed, cancelled]") -> String {
         """
         notify:
           job_end: [/bin/sh, -c, 'env | grep "^SKIPDIT_" | sort > "$0/$SKIPDIT_JOB.env"; cat > "$0/$SKIPDIT_JOB.json"', \(folder.path)]
-          queue_drained: [/bin/sh, -c, 'env | grep "^SKIPDIT_" | sort >> "$0/drained.env"', \(folder.path)]
+          queue_drained: [/bin/sh, -c, 'ls "$0" > "$0/.listing"; env | grep "^SKIPDIT_" | sort >> "$0/.drained"; cp "$0/.drained" "$0/.copy"; mv "$0/.copy" "$0/drained.env"', \(folder.path)]
           on: \(on)
           timeout_seconds: 20
         """
@@ -48,6 +50,10 @@ final class JobNotificationTests: DaemonTestCase {
         }
         XCTAssertEqual(spool.list("done"), ["good"])
         XCTAssertEqual(spool.list("failed"), ["bad", "long"])
+        // The drained command ran after every job's command had finished.
+        XCTAssertEqual(
+            try String(contentsOf: seen.appendingPathComponent(".listing"), encoding: .utf8),
+            "bad.env\nbad.json\ngood.env\ngood.json\nlong.env\nlong.json\n")
 
         let good = try variables(seen.appendingPathComponent("good.env"))
         XCTAssertEqual(good["SKIPDIT_EVENT"], "job_end")
