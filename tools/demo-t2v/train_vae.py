@@ -8,7 +8,8 @@ frame axis. (Clips alone from the start learn slowly: two clips per step show tw
 
 Loss: L1 + MSE on pixels (pixels of the shape weighted up, so small shapes stay sharp) plus a small KL
 term, as the class-to-video demo VAE. Writes WORK/vae (save_pretrained; export.py sets the measured
-scaling factor) and WORK/vae_recon.png.
+scaling factor) and WORK/vae_recon.png; WORK/vae_train.pt every --save-every steps (model, optimizer,
+schedule, RNG, step), from which an interrupted run resumes bit for bit.
 
 Usage: python train_vae.py --work WORK [--steps N] [--seed S]
 """
@@ -33,6 +34,7 @@ p.add_argument("--lr", type=float, default=1e-3)
 p.add_argument("--clips", type=int, default=600)
 p.add_argument("--kl", type=float, default=1e-6)
 p.add_argument("--seed", type=int, default=1)
+p.add_argument("--save-every", type=int, default=200)
 args = p.parse_args()
 make_deterministic(args.seed)
 args.work.mkdir(parents=True, exist_ok=True)
@@ -55,8 +57,15 @@ def reconstruct(x, sample=True):
     return vae.decode(z, num_frames=x.shape[1]).sample.reshape(x.shape), post
 
 
+first = 0
+resume_path = args.work / "vae_train.pt"
+if resume_path.exists():
+    ck = torch.load(resume_path, weights_only=False)
+    vae.load_state_dict(ck["vae"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
+    g.set_state(ck["rng"]); first = ck["step"]
+    print(f"resumed at step {first}", flush=True)
 start = time.time()
-for step in range(args.steps):
+for step in range(first, args.steps):
     if step < args.steps - args.clip_steps:  # single frames: (batch, 1, 3, H, W)
         idx = torch.randint(0, len(clips), (args.batch,), generator=g)
         frame = torch.randint(0, clips.shape[1], (args.batch,), generator=g)
@@ -78,13 +87,16 @@ for step in range(args.steps):
     torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
     opt.step()
     sched.step()
+    if (step + 1) % args.save_every == 0:
+        torch.save({"vae": vae.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "rng": g.get_state(), "step": step + 1}, resume_path)
     if step % 50 == 0 or step == args.steps - 1:
         print(f"vae step {step:5d} rec {loss_rec.item():.4f} kl {loss_kl.item():.1f} "
               f"{time.time() - start:.0f}s (cpu {time.process_time():.0f}s)", flush=True)
 vae.eval()
 vae.save_pretrained(args.work / "vae")
 with torch.no_grad():
-    x = clips[torch.arange(4) * 37, ::stride]
+    x = clips[(torch.arange(4) * 37) % len(clips), ::stride]
     rec = reconstruct(x, sample=False)[0].clamp(-1, 1)
     psnr = 10 * torch.log10(4 / (rec - x).pow(2).mean()).item()
 print(f"vae done in {time.time() - start:.0f}s; reconstruction PSNR {psnr:.2f} dB on 4 clips", flush=True)
