@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?= -c release
 BIN = .build/release/skipdit
 
-.PHONY: all deps build test demo bench bench-slurm lint format install clean fuzz test-sanitize soak
+.PHONY: all deps build test demo bench bench-slurm lint format install install-files deb clean fuzz test-sanitize soak
 
 all: build
 
@@ -66,26 +66,14 @@ clean:
 # also creates the `skipdit` system user and group, hands them the spool and state directories, and
 # reloads systemd. The Slurm executor's drop-in goes to the doc folder (skipdit-slurm.conf): copy it
 # to /etc/systemd/system/skipdit.service.d/ to run on a cluster (README, "Running on a Slurm cluster").
+# `install-files` is the files alone (no build, no spool, no user): what the Debian package holds.
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 SPOOLDIR ?= /var/spool/skipdit
 STATEDIR ?= /var/lib/skipdit
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/skipdit/jobs $(DESTDIR)$(UNITDIR) \
-		$(DESTDIR)$(PREFIX)/share/doc/skipdit
-	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/skipdit
-	test -e $(DESTDIR)$(SYSCONFDIR)/skipdit/skipdit.yaml || \
-		install -m 0644 etc/skipdit/skipdit.yaml $(DESTDIR)$(SYSCONFDIR)/skipdit/skipdit.yaml
-	install -m 0644 $(filter-out etc/skipdit/jobs/demo%,$(wildcard etc/skipdit/jobs/*.yaml)) $(DESTDIR)$(SYSCONFDIR)/skipdit/jobs/
-	if [ -f README.md ]; then install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/skipdit/README.md; fi
-	sed -e 's|/usr/local/bin/skipdit|$(PREFIX)/bin/skipdit|' \
-		-e 's|/etc/skipdit/skipdit.yaml|$(SYSCONFDIR)/skipdit/skipdit.yaml|' \
-		-e 's|/usr/local/share/doc/skipdit|$(PREFIX)/share/doc/skipdit|' \
-		-e 's|/var/spool/skipdit|$(SPOOLDIR)|g' \
-		systemd/skipdit.service > $(DESTDIR)$(UNITDIR)/skipdit.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/skipdit.service
-	install -m 0644 systemd/skipdit.service.d/slurm.conf $(DESTDIR)$(PREFIX)/share/doc/skipdit/skipdit-slurm.conf
+	$(MAKE) install-files
 	install -d -m 2750 $(DESTDIR)$(SPOOLDIR)
 	install -d -m 2770 $(DESTDIR)$(SPOOLDIR)/incoming $(DESTDIR)$(SPOOLDIR)/processing $(DESTDIR)$(SPOOLDIR)/done \
 		$(DESTDIR)$(SPOOLDIR)/failed
@@ -98,6 +86,28 @@ install: build
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
 		echo "installed; add users who submit jobs to the skipdit group, then: systemctl enable --now skipdit"; \
 	fi
+
+install-files:
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/skipdit/jobs $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(PREFIX)/share/doc/skipdit
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/skipdit
+	test -e $(DESTDIR)$(SYSCONFDIR)/skipdit/skipdit.yaml || \
+		install -m 0644 etc/skipdit/skipdit.yaml $(DESTDIR)$(SYSCONFDIR)/skipdit/skipdit.yaml
+	install -m 0644 $(filter-out etc/skipdit/jobs/demo%,$(wildcard etc/skipdit/jobs/*.yaml)) $(DESTDIR)$(SYSCONFDIR)/skipdit/jobs/
+	install -m 0644 README.md NOTICE $(DESTDIR)$(PREFIX)/share/doc/skipdit/
+	sed -e 's|/usr/local/bin/skipdit|$(PREFIX)/bin/skipdit|' \
+		-e 's|/etc/skipdit/skipdit.yaml|$(SYSCONFDIR)/skipdit/skipdit.yaml|' \
+		-e 's|/usr/local/share/doc/skipdit|$(PREFIX)/share/doc/skipdit|' \
+		-e 's|/var/spool/skipdit|$(SPOOLDIR)|g' \
+		systemd/skipdit.service > $(DESTDIR)$(UNITDIR)/skipdit.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/skipdit.service
+	install -m 0644 systemd/skipdit.service.d/slurm.conf $(DESTDIR)$(PREFIX)/share/doc/skipdit/skipdit-slurm.conf
+
+# The Debian package: out/skipdit_VERSION_amd64.deb from the release binary (its Swift runtime linked
+# statically, see Package.swift), with a man page, shell completions and maintainer scripts
+# (scripts/build-deb, packaging/deb/; README, "Installing").
+deb: build
+	scripts/build-deb $(BIN) out
 
 # The long crash soak (not part of `make test`, which runs a short one): two daemons on one spool are
 # SIGKILLed independently at seeded-random moments (35 kills each) while 12 demo-model jobs render, and

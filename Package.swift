@@ -7,6 +7,31 @@ import PackageDescription
 /// dispatch on the CPU at run time.
 let numericSwift: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell", "-Xcc", "-march=haswell"])]
 
+/// The C and C++ shims are built with glibc's checked string and memory functions in release builds.
+let fortify = CSetting.define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release))
+let fortifyCXX = CXXSetting.define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release))
+
+/// Release builds of the daemon link the Swift standard library, Foundation and Dispatch statically,
+/// so the installed binary needs only Debian's libraries, not the toolchain (README, "Installing").
+/// A link-time flag of the executable alone: every module compiles the same way as for the tests,
+/// whose XCTest bundle stays dynamic (there is no static XCTest). The sanitizer builds set
+/// SKIPDIT_DYNAMIC_STDLIB=1: their runtimes expect the shared Swift runtime. Relocations are resolved
+/// at load time and made read-only (-z now, -z relro), as Debian hardens its daemons.
+let staticStdlib: [LinkerSetting] =
+    Context.environment["SKIPDIT_DYNAMIC_STDLIB"] == nil
+    ? [
+        .unsafeFlags(
+            [
+                "-static-stdlib",
+                // the static Foundation's own dependencies (its swift_static module would autolink them
+                // had the modules been compiled for static linking; they are compiled as for the tests)
+                "-lFoundationInternationalization", "-lFoundationEssentials", "-lCoreFoundation",
+                "-l_FoundationCollections", "-l_FoundationCShims", "-l_FoundationICU", "-lswiftSynchronization",
+                "-Xlinker", "-z", "-Xlinker", "now", "-Xlinker", "-z", "-Xlinker", "relro",
+            ],
+            .when(platforms: [.linux], configuration: .release))
+    ] : []
+
 let package = Package(
     name: "skipdit",
     platforms: [.macOS(.v14)],
@@ -21,13 +46,13 @@ let package = Package(
     targets: [
         // System-library shims: module maps plus static-inline helpers for C macros.
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
-        .target(name: "CDNNL", path: "Sources/CDNNL"),
+        .target(name: "CDNNL", path: "Sources/CDNNL", cSettings: [fortify]),
         .systemLibrary(
             name: "CFFmpeg", path: "Sources/CFFmpeg",
             pkgConfig: "libavformat libavcodec libswscale libavutil"),
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1"),
         .target(
-            name: "CSentencePiece", path: "Sources/CSentencePiece",
+            name: "CSentencePiece", path: "Sources/CSentencePiece", cxxSettings: [fortifyCXX],
             linkerSettings: [.linkedLibrary("sentencepiece")]),
 
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CDNNL"], swiftSettings: numericSwift),
@@ -70,7 +95,7 @@ let package = Package(
                 "Daemon", "Slurm",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ], linkerSettings: staticStdlib),
 
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"], resources: []),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TensorCore", "TestSupport"]),

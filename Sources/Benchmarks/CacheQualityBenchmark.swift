@@ -64,7 +64,7 @@ public struct CacheQualityResult: Codable, Sendable, Equatable {
 }
 
 public struct CacheQualityBenchmark {
-    /// The model: a Latte-skip checkpoint, its 2-D VAE folder, the head count (nil: official).
+    /// The model: a Latte-skip checkpoint, its 2-D VAE (folder or single file), the head count (nil: official).
     public var checkpoint: URL
     public var vae: URL
     public var heads: Int?
@@ -103,7 +103,7 @@ public struct CacheQualityBenchmark {
     public func run(engine: GEMMEngine, report: (CacheQualityResult) -> Void) throws -> [CacheQualityResult] {
         precondition(!seeds.isEmpty && !classes.isEmpty && runs >= 1, "need seeds, classes and runs")
         let model = try LatteTransformer.load(checkpoint: checkpoint, numHeads: heads, engine: engine)
-        let decoder = try VAEDecoder(directory: vae, engine: engine)
+        let decoder = try VAEDecoder(contentsOf: vae, engine: engine)
         let ns = [1] + intervals.filter { $0 > 1 }
         let videos = classes.flatMap { c in seeds.map { (classIndex: c, seed: $0) } }
 

@@ -1,6 +1,7 @@
 // Conformance runners for the "vae" (2-D AutoencoderKL) and "vae-temporal" (SVD temporal decoder)
-// fixture suites. Everything comes from the manifest: model variants (folder, weights file, config
-// or the manifest's own config), cases (latents, z, decode calls or chunk size, expected outputs,
+// fixture suites. Everything comes from the manifest: model variants (folder, weights file and its
+// config.json, or for a single file without one the configuration inferred from its tensor shapes,
+// as diffusers' single-file loader does), cases (latents, z, decode calls or chunk size, expected outputs,
 // per-module intermediates) and tolerances_recommended (fp32) or the half-precision entry (bf16).
 //
 // Per case: scaling factor, latents -> z, z -> decoded (the network alone, fed the fixture's z),
@@ -24,23 +25,22 @@ struct VAERunner: CaseRunner {
         let variantName = try c["model_variant"].string
         let variant = try fixtures.manifest["model_variants"][variantName]
         let folder = fixtures.file(try variant["dir"].string)
-        let configURL = folder.appendingPathComponent("config.json")
+        let weights = try weightsURL(variant, folder: folder)
+        var checks: [Check] = []
         let config: AutoencoderKLConfig
-        do {
-            if FileManager.default.fileExists(atPath: configURL.path) {
-                config = try AutoencoderKLConfig.load(configURL)
-            } else {
-                // No config in the variant (an LDM file): the manifest's config describes the architecture.
-                config = try JSONDecoder().decode(
-                    AutoencoderKLConfig.self, from: jsonData(fixtures.manifest["config"].value))
-            }
-        } catch let e as ConformanceError { throw e } catch { throw .model("\(variant.path): \(error)") }
+        switch VAEWeights.configSource(for: weights) {
+        case .file(let url):
+            do { config = try AutoencoderKLConfig.load(url) } catch { throw .model("\(variant.path): \(error)") }
+        case .inferredFromShapes:
+            let (inferred, check) = try inferredConfig(weights, variant: variant)
+            config = inferred
+            if let check { checks.append(check) }
+        }
         let decoder: VAEDecoder
         do {
-            decoder = try VAEDecoder(weights: weightsURL(variant, folder: folder), config: config, engine: engine)
+            decoder = try VAEDecoder(weights: weights, config: config, engine: engine)
         } catch { throw .model("\(error)") }
 
-        var checks: [Check] = []
         let applied = try c["scaling_factor_applied"].double
         checks.append(Check(label: "scaling factor", maxError: abs(decoder.scalingFactor - applied), tolerance: 0))
 
@@ -66,6 +66,39 @@ struct VAERunner: CaseRunner {
         checks += try uint8Checks(decoded, outputs: outputs, fixtures: fixtures, tolerances: tolerances)
         checks += try observed.checks(tolerances: tolerances, fixtures: fixtures)
         return checks
+    }
+}
+
+extension VAERunner {
+    /// The configuration of a variant that is one weights file without config.json: inferred from
+    /// its tensor shapes, as diffusers' single-file loader does (scaling_factor 0.18215), never taken
+    /// from another variant. The one hyperparameter no tensor records, norm_num_groups, is the
+    /// manifest's model config's when it gives one (else diffusers' default 32); with a manifest
+    /// config, a check also compares the inferred architecture with it.
+    func inferredConfig(_ weights: URL, variant: ManifestNode) throws(ConformanceError) -> (
+        AutoencoderKLConfig, Check?
+    ) {
+        let node = fixtures.manifest.optional("config")
+        let groups = try node?.optional("norm_num_groups")?.int ?? AutoencoderKLConfig.defaultNormNumGroups
+        let config: AutoencoderKLConfig
+        do { config = try AutoencoderKLConfig.inferred(weights: weights, normNumGroups: groups) } catch {
+            throw .model("\(variant.path): \(error)")
+        }
+        guard let node else { return (config, nil) }
+        let stated: AutoencoderKLConfig
+        do { stated = try JSONDecoder().decode(AutoencoderKLConfig.self, from: jsonData(node.value)) } catch {
+            throw .manifest("\(node.path) is not an AutoencoderKL config: \(error)")
+        }
+        let differing = [
+            config.blockOutChannels == stated.blockOutChannels, config.layersPerBlock == stated.layersPerBlock,
+            config.latentChannels == stated.latentChannels, config.outChannels == stated.outChannels,
+            config.usePostQuantConv == stated.usePostQuantConv,
+            config.midBlockAddAttention == stated.midBlockAddAttention,
+        ].filter { !$0 }.count
+        let check = Check(
+            label: "architecture inferred from the weights equals the manifest's config",
+            maxError: Double(differing), tolerance: 0)
+        return (config, check)
     }
 }
 

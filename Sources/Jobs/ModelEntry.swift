@@ -15,7 +15,8 @@ public struct ModelEntry: Sendable, Codable, Equatable {
     public var checkpoint: URL
     /// Text-to-video base pipeline folder (Latte-0: transformer/, text_encoder/, tokenizer/, vae*/).
     public var base: URL?
-    /// The VAE folder (class-to-video: the 2-D sd-vae-ft-ema; text-to-video: the temporal decoder).
+    /// The VAE folder (class-to-video: the 2-D sd-vae-ft-ema; text-to-video: the temporal decoder), or
+    /// a single 2-D VAE weights file (LDM .safetensors/.ckpt; its config inferred without config.json).
     public var vae: URL
     /// Class names by label index; nil: indices only.
     public var classes: [String]?

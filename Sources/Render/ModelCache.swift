@@ -58,7 +58,7 @@ public final class ModelCache: @unchecked Sendable {
             throw RenderError.model(name: entry.name, reason: "\(entry.checkpoint.path): \(error)")
         }
         let vae: VAEDecoder
-        do { vae = try VAEDecoder(directory: entry.vae, engine: engine) } catch {
+        do { vae = try VAEDecoder(contentsOf: entry.vae, engine: engine) } catch {
             throw RenderError.model(name: entry.name, reason: "\(entry.vae.path): \(error)")
         }
         return ClassToVideoModel(transformer: transformer, vae: vae)
@@ -85,12 +85,15 @@ public final class ModelCache: @unchecked Sendable {
         }
         let vae: FrameDecoder
         do {
-            let temporal = entry.vae.appendingPathComponent("config.json")
-            let text = (try? String(contentsOf: temporal, encoding: .utf8)) ?? ""
-            if text.contains("AutoencoderKLTemporalDecoder") {
-                vae = try TemporalVAEDecoder(directory: entry.vae, engine: engine)
+            // A folder or file with a temporal decoder's config.json; else a 2-D AutoencoderKL (a
+            // single file without config.json has its configuration inferred from its shapes).
+            if case .file(let configURL) = VAEWeights.configSource(for: entry.vae),
+                VAEWeights.describesTemporalDecoder(configURL)
+            {
+                let config = try TemporalDecoderConfig.load(configURL)
+                vae = try TemporalVAEDecoder(config: config, weights: entry.vae, engine: engine)
             } else {
-                vae = try VAEDecoder(directory: entry.vae, engine: engine)
+                vae = try VAEDecoder(contentsOf: entry.vae, engine: engine)
             }
         } catch {
             throw RenderError.model(name: entry.name, reason: "\(entry.vae.path): \(error)")

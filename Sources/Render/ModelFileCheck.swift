@@ -7,7 +7,8 @@
 //
 // What is read, per task (the files ModelCache and the text-to-video pipeline load):
 //   class-to-video: checkpoint (state dict under "ema"/"model", Latte config from the tensor shapes,
-//                   class count against the entry), vae/config.json + vae weights header
+//                   class count against the entry), vae/config.json + vae weights header, or a
+//                   single VAE weights file (config.json beside it, else its config from its shapes)
 //   text-to-video:  base/transformer/{config.json, diffusion_pytorch_model.*},
 //                   base/text_encoder/{config.json, weights}, base/tokenizer/{spiece.model, *.json},
 //                   base/scheduler/scheduler_config.json (optional), checkpoint (Latte-skip.pt),
@@ -132,10 +133,16 @@ public enum ModelFileCheck {
 
     // MARK: VAE
 
-    /// A diffusers VAE folder: config.json (2-D AutoencoderKL or temporal decoder) and its weights.
-    /// `direct`: the entry's `vae:` names the folder (else it defaults to BASE/vae_temporal_decoder).
+    /// A diffusers VAE folder: config.json (2-D AutoencoderKL or temporal decoder) and its weights;
+    /// or a single weights file (checkSingleFileVAE). `direct`: the entry's `vae:` names it (else it
+    /// defaults to BASE/vae_temporal_decoder).
     private static func checkVAE(_ probe: ModelFileProbe, folder: URL, direct: Bool) throws(ModelProblem) {
         let key = direct || probe.entry.base == nil ? "vae" : "base"
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), !isFolder.boolValue {
+            try checkSingleFileVAE(probe, file: folder, key: key, direct: direct)
+            return
+        }
         let what =
             probe.entry.task == .classToVideo
             ? "the VAE folder (sd-vae-ft-ema: config.json and diffusion_pytorch_model.safetensors)"
@@ -144,8 +151,7 @@ public enum ModelFileCheck {
         let configURL = folder.appendingPathComponent("config.json")
         try probe.requireFile(configURL, key: key, what: "the VAE's config.json")
         do throws(VAEError) {
-            let text = (try? String(contentsOf: configURL, encoding: .utf8)) ?? ""
-            if text.contains("AutoencoderKLTemporalDecoder") {
+            if VAEWeights.describesTemporalDecoder(configURL) {
                 _ = try TemporalDecoderConfig.load(configURL)
             } else {
                 _ = try AutoencoderKLConfig.load(configURL)
@@ -154,6 +160,30 @@ public enum ModelFileCheck {
             throw probe.problem(error, key: key, folder: folder)
         }
         try checkWeights(probe, folder, key: key)
+    }
+
+    /// A VAE given as one weights file (.safetensors/.ckpt/.pt/.bin): the config.json beside it when
+    /// there is one, else the configuration its tensor shapes describe (as ModelCache loads it); the
+    /// state dict is read either way (headers only).
+    private static func checkSingleFileVAE(_ probe: ModelFileProbe, file: URL, key: String, direct: Bool)
+        throws(ModelProblem)
+    {
+        try probe.requireFile(file, key: key, what: "the VAE weights file", direct: direct)
+        do throws(VAEError) {
+            switch VAEWeights.configSource(for: file) {
+            case .file(let configURL):
+                if VAEWeights.describesTemporalDecoder(configURL) {
+                    _ = try TemporalDecoderConfig.load(configURL)
+                } else {
+                    _ = try AutoencoderKLConfig.load(configURL)
+                }
+                _ = try VAEWeights.stateDict(file)
+            case .inferredFromShapes:
+                _ = try AutoencoderKLConfig.inferred(weights: file)
+            }
+        } catch {
+            throw probe.problem(error, key: key, folder: nil)
+        }
     }
 
     // MARK: text-to-video base folder

@@ -120,8 +120,9 @@ struct ModelFileProbe {
         }
     }
 
-    /// A VAE config or weights error.
-    func problem(_ error: VAEError, key: String, folder: URL) -> ModelProblem {
+    /// A VAE config or weights error. `folder`: the folder the weights were looked for in (nil for a
+    /// single weights file).
+    func problem(_ error: VAEError, key: String, folder: URL?) -> ModelProblem {
         switch error {
         case .config(let path, let reason, let hint):
             return problem(key, path, .corrupt, "is not a usable VAE config: \(reason)", hint: hint)

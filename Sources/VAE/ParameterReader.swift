@@ -33,9 +33,7 @@ final class ParameterReader {
 
     /// Opens a weights file (or a model folder's weights file) and reads it with `levels` levels.
     convenience init(weights url: URL, levels: Int, owned: [String]) throws(VAEError) {
-        let dict: StateDict
-        do { dict = try Checkpoint.open(url).stateDict() } catch { throw .weights(error, naming: nil) }
-        try self.init(dict, levels: levels, owned: owned)
+        try self.init(VAEWeights.stateDict(url), levels: levels, owned: owned)
     }
 
     /// Random parameters (seeded), drawn on request with the declared shapes: for benchmarks.

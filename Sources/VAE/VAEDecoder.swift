@@ -34,6 +34,22 @@ public final class VAEDecoder {
         try self.init(config: config, weights: directory, engine: engine)
     }
 
+    /// Loads a VAE from a diffusers folder (config.json plus weights) or from a single weights file:
+    /// with a config.json beside the file that config, without one the configuration its tensor
+    /// shapes describe (`AutoencoderKLConfig.inferred`: diffusers' single-file defaults,
+    /// norm_num_groups 32 and scaling_factor 0.18215).
+    public convenience init(contentsOf url: URL, engine: GEMMEngine) throws(VAEError) {
+        switch VAEWeights.configSource(for: url) {
+        case .file(let configURL):
+            try self.init(config: AutoencoderKLConfig.load(configURL), weights: url, engine: engine)
+        case .inferredFromShapes:
+            let dict = try VAEWeights.stateDict(url)
+            let config = try AutoencoderKLConfig.inferred(from: dict)
+            let reader = try ParameterReader(dict, levels: config.blockOutChannels.count, owned: Self.owned)
+            try self.init(config: config, reader: reader, engine: engine)
+        }
+    }
+
     /// Loads a weights file (or folder) in any supported naming, with an explicit configuration
     /// (e.g. an LDM `.safetensors`, which carries no config).
     public convenience init(weights: URL, config: AutoencoderKLConfig, engine: GEMMEngine) throws(VAEError) {
@@ -42,10 +58,12 @@ public final class VAEDecoder {
     }
 
     private convenience init(config: AutoencoderKLConfig, weights: URL, engine: GEMMEngine) throws(VAEError) {
-        let reader = try ParameterReader(
-            weights: weights, levels: config.blockOutChannels.count, owned: ["decoder.", "post_quant_conv."])
+        let reader = try ParameterReader(weights: weights, levels: config.blockOutChannels.count, owned: Self.owned)
         try self.init(config: config, reader: reader, engine: engine)
     }
+
+    /// Name prefixes of the tensors the decoder reads (the encoder and quant_conv are skipped).
+    private static let owned = ["decoder.", "post_quant_conv."]
 
     /// A decoder with random (seeded) weights of the configuration's sizes, for benchmarks.
     public static func random(config: AutoencoderKLConfig, engine: GEMMEngine, seed: UInt64 = 0) throws(VAEError)

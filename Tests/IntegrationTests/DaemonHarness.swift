@@ -332,17 +332,23 @@ enum TestTiming {
     }()
 }
 
-/// The SHA-256 of a file as sha256sum prints it.
-func sha256(_ url: URL) throws -> String {
+/// Runs a program to completion: its exit status and its stdout and stderr together.
+func runTool(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["sha256sum", url.path]
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
+    process.standardError = pipe
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// The SHA-256 of a file as sha256sum prints it.
+func sha256(_ url: URL) throws -> String {
+    try runTool("/usr/bin/sha256sum", [url.path]).output.split(separator: " ").first.map(String.init) ?? ""
 }
 
 /// Base class: kills leftover daemons and removes temporary spools.

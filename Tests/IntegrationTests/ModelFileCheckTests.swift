@@ -77,18 +77,29 @@ final class ModelFileCheckTests: DaemonTestCase {
         try fm.copyItem(at: vae.appendingPathComponent("config.json"), to: badVAE.appendingPathComponent("config.json"))
         let badWeights = badVAE.appendingPathComponent("diffusion_pytorch_model.safetensors")
         try garbage().write(to: badWeights)
+        // Single-file VAEs: without config.json the fixture's widths refuse diffusers' 32 groups; with
+        // the config.json beside the file it is healthy.
+        let ldmVAE = Fixtures.suite("vae").appendingPathComponent("model/ldm_safetensors/vae.safetensors")
+        let ldmFolder = root.appendingPathComponent("ldm-vae")
+        try fm.createDirectory(at: ldmFolder, withIntermediateDirectories: true)
+        let ldmBeside = ldmFolder.appendingPathComponent("vae.safetensors")
+        try fm.copyItem(at: ldmVAE, to: ldmBeside)
+        try fm.copyItem(
+            at: vae.appendingPathComponent("config.json"), to: ldmFolder.appendingPathComponent("config.json"))
 
         try spool.writeConfig(models: [
             entry("tiny"), entry("missing", checkpoint: missing), entry("garbage", checkpoint: junk),
             entry("truncated", checkpoint: truncated), entry("locked", checkpoint: locked),
             entry("novae", vae: noVAE), entry("badvae", vae: badVAE), entry("vaefile", vae: c2v),
-            entry("guessed", numClasses: nil),
+            entry("ldmvae", vae: ldmVAE), entry("ldmbeside", vae: ldmBeside), entry("guessed", numClasses: nil),
         ])
         let configText = try String(contentsOf: spool.config, encoding: .utf8)
         let (status, output) = try spool.command(["validate"])
         XCTAssertEqual(status, 1, output)
         XCTAssertFalse(output.contains(": ok"), output)
         XCTAssertFalse(output.contains("model 'tiny'"), "the healthy model is not reported:\n\(output)")
+        XCTAssertFalse(
+            output.contains("model 'ldmbeside'"), "a single-file VAE with config.json is healthy:\n\(output)")
 
         var expected = [
             "model 'missing' is unusable: checkpoint \(missing.path) does not exist",
@@ -96,7 +107,8 @@ final class ModelFileCheckTests: DaemonTestCase {
             "model 'truncated' is unusable: checkpoint \(truncated.path) is not a valid PyTorch zip checkpoint",
             "model 'novae' is unusable: vae \(noVAE.path) does not exist",
             "model 'badvae' is unusable: vae \(badWeights.path) is not a checkpoint",
-            "model 'vaefile' is unusable: vae \(c2v.path) is a file, not a folder",
+            "model 'vaefile' is unusable: vae \(c2v.path) is not laid out as expected",
+            "model 'ldmvae' is unusable: vae \(ldmVAE.path) is not a usable VAE config: the tensors describe block_out_channels [8, 16, 32, 32], which norm_num_groups 32",
             "model 'guessed' is unusable: checkpoint \(c2v.path) is class-conditional with 5 classes, but the entry makes the model unconditional",
         ]
         let unreadable = "model 'locked' is unusable: checkpoint \(locked.path) cannot be read: Permission denied"
