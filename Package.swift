@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Spool", "Render", "Jobs", "Slurm", "Processes",
+                "Spool", "Render", "Jobs", "Slurm", "Processes", "VideoIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),

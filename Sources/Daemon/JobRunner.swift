@@ -1,9 +1,11 @@
 // JobRunner: one claimed job from start to end: validate it against the configuration in force, resume
 // its checkpoint if it has one, render it on the render thread (or, on the Slurm executor, hand it
 // to SlurmJobTracker), and end it: finish into done/ or
-// failed/ with its result record, release it (graceful shutdown: it resumes at the next start), or
-// abandon it (another process took it over). A bad job or a failed render fails the job, never the
-// daemon; a job is never deleted.
+// failed/ with its result record, release it (graceful shutdown or `skipdit hold`: it resumes later), postpone
+// it after a transient failure (TransientFailure, `daemon.transient_retries`), or abandon it (another
+// process took it over). A job whose `after:` jobs failed or do not exist fails with that reason. A bad
+// job or a failed render fails the job, never the daemon; a job is never deleted. Everything logged
+// about the job also goes to its job.log (JobLog).
 
 import Foundation
 import Jobs
@@ -19,6 +21,8 @@ struct JobRunner {
     /// On the Slurm executor: the slots of `max_in_flight` the worker took for this job (given back
     /// by its tracker when the job ends).
     let slurmSlots: Int
+    /// processing/<id>/job.log, open for this attempt.
+    private let jobLog: JobLogFile
 
     init(context: DaemonContext, spool: SpoolDirectory, job: ClaimedJob, slurmSlots: Int = 0) {
         self.context = context
@@ -27,7 +31,8 @@ struct JobRunner {
         self.slurmSlots = slurmSlots
         var logger = context.logger
         logger[metadataKey: "job"] = "\(job.id)"
-        self.logger = logger
+        jobLog = JobLogFile(directory: job.directory)
+        self.logger = JobLogHandler.logger(logger, file: jobLog)
     }
 
     /// How the job ends.
@@ -35,14 +40,17 @@ struct JobRunner {
         /// Move it to done/ or failed/ with this record; `failure` names the kind of error of a failed
         /// job for the metrics ("invalid_job", "model", "output", "slurm", ...; nil: "render").
         case finish(JobOutcome, YAMLValue, failure: String? = nil)
-        /// Give it back with its checkpoint (graceful shutdown).
+        /// Give it back with its checkpoint (graceful shutdown, a hold, a dependency not done yet).
         case release
+        /// A transient failure: give it back with its checkpoint, not resumed before `backoff.until`.
+        case postpone(Backoff)
         /// Another process owns it now: touch nothing.
         case abandon(String)
     }
 
     /// Runs the job to its end.
     func run() async {
+        defer { jobLog.finish() }
         context.begin(job)
         context.notifyCommands.jobBegan()
         context.metrics.stateChanged(spool: spool, settings: context.config.metrics, logger: logger)
@@ -82,7 +90,24 @@ struct JobRunner {
                 case .release:
                     try spool.release(job)
                     context.metrics.left(job.id)
-                    logger.notice("released at the step boundary; it resumes from its checkpoint at the next start")
+                    if spool.isHoldRequested(job) {
+                        logger.notice(
+                            "held: stopped with its checkpoint; `skipdit release \(job.id)` queues it again")
+                    } else {
+                        logger.notice("released at the step boundary; it resumes from its checkpoint at the next start")
+                    }
+                case let .postpone(backoff):
+                    try spool.postpone(job, backoff)
+                    context.metrics.left(job.id)
+                    let wait = max(0, backoff.until.timeIntervalSinceNow)
+                    logger.warning(
+                        "transient failure \(backoff.failures) of \(context.config.daemon.transientRetries): queued again, resumed from its checkpoint in \(Durations.text(wait)): \(backoff.error)"
+                    )
+                    let context = self.context
+                    Task {
+                        try? await Task.sleep(nanoseconds: UInt64((wait + 0.05) * 1e9))
+                        context.watcher?.poke()
+                    }
                 case let .abandon(reason):
                     context.metrics.left(job.id)
                     logger.warning("abandoned: \(reason)")
@@ -123,6 +148,26 @@ struct JobRunner {
         }
     }
 
+    /// The back-off of the next transient retry, or nil when `daemon.transient_retries` are used up.
+    private func nextBackoff(_ error: String, config: DaemonConfig) -> Backoff? {
+        let failures = (spool.backoff(of: job)?.failures ?? 0) + 1
+        guard failures <= config.daemon.transientRetries else { return nil }
+        let seconds = config.daemon.transientBackoff(failures: failures)
+        return Backoff(failures: failures, until: Date().addingTimeInterval(seconds), error: error)
+    }
+
+    /// Where the job's `after:` list stands (ready when it has none; a spool that cannot be read: wait).
+    private func dependencies() -> DependencyState {
+        let list = SpoolAccess.dependencies(ofJobAt: job.jobFile)
+        guard !list.isEmpty else { return .ready }
+        do {
+            return try spool.dependencyState(of: job.id, after: list, reading: SpoolAccess.dependencies(ofJobAt:))
+        } catch {
+            logger.warning("cannot read the spool to check after: (it waits): \(error)")
+            return .waiting(list)
+        }
+    }
+
     /// The failure reason of a cancelled job.
     static let cancelledReason = "cancelled"
 
@@ -133,6 +178,7 @@ struct JobRunner {
         if spool.isCancelRequested(job) {
             return .finish(.failed(reason: Self.cancelledReason), .mapping([("software", software)]))
         }
+        if spool.isHoldRequested(job) { return .release }
         let plan: RenderPlan
         do {
             plan = try JobFile.validate(job.jobFile, config: config, file: job.source, jobName: job.id)
@@ -142,13 +188,31 @@ struct JobRunner {
                 .failed(reason: "\(error)"), ResultRecord.invalid(error, software: software), failure: "invalid_job")
         }
         if context.isStopping { return .release }
+        switch dependencies() {
+        case .ready: break
+        case let .waiting(ids):
+            logger.notice("waits for \(ids.joined(separator: ", ")) (after:)")
+            return .release
+        case let .broken(reason):
+            return .finish(
+                .failed(reason: reason),
+                ResultRecord.failed(
+                    plan: plan, error: nil, start: ResultRecord.Start(attempt: job.generation, resumed: nil),
+                    software: software), failure: "dependency")
+        }
         if context.executor.kind == .slurm {
             logger.info("rendering \(plan.videos.count) video(s) with \(plan.model.name) on Slurm")
             let tracker = SlurmJobTracker(
                 context: context, spool: spool, job: job, plan: plan, settings: context.executor, logger: logger,
                 slots: slurmSlots)
-            return await tracker.run(
+            let ending = await tracker.run(
                 start: ResultRecord.Start(attempt: job.generation, resumed: nil), software: software)
+            if case let .finish(.failed(reason), _, _) = ending, TransientFailure.isSlurmCapacity(reason),
+                let backoff = nextBackoff(reason, config: config)
+            {
+                return .postpone(backoff)
+            }
+            return ending
         }
         // An earlier attempt killed while it wrote a video or poster left that file's temp file behind.
         for url in RenderPipeline.removePartialOutputs(of: plan, writtenBy: spool.formerWriters(of: job)) {
@@ -199,8 +263,16 @@ struct JobRunner {
             return .abandon("the lease was taken over by another process")
         } catch {
             logger.error("render failed: \(error)")
+            var reason = "\(error)"
+            if TransientFailure.isTransient(error) {
+                if let backoff = nextBackoff(reason, config: config) { return .postpone(backoff) }
+                let limit = config.daemon.transientRetries
+                if limit > 0 {
+                    reason += " (a transient error; gave up after \(limit) retries, daemon.transient_retries)"
+                }
+            }
             return .finish(
-                .failed(reason: "\(error)"),
+                .failed(reason: reason),
                 ResultRecord.failed(plan: plan, error: error, start: start, software: software),
                 failure: Self.failureKind(error))
         }

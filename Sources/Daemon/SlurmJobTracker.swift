@@ -55,11 +55,25 @@ struct SlurmJobTracker {
         let started = Date()
         var pause = Self.firstPoll
         var cancelled = false
+        if submission.heldBySkipdit == true, !spool.isHoldRequested(job) {
+            await releaseArrays(&submission)
+        }
         while true {
             if context.isLeaseLost(job) { return .abandon("the lease was taken over") }
             if context.isStopping {
                 logger.notice("stopping: the job's Slurm array keeps running; the next start adopts it")
                 return .release
+            }
+            if !cancelled, spool.isHoldRequested(job) {
+                do {
+                    try await holdArrays(&submission)
+                    return .release
+                } catch {
+                    logger.warning(
+                        "cannot hold the Slurm array (tried again in \(Durations.text(pause.seconds))): \(error)")
+                    await sleep(pause)
+                    continue
+                }
             }
             if !cancelled, spool.isCancelRequested(job) {
                 cancelled = true
@@ -113,9 +127,40 @@ struct SlurmJobTracker {
     /// Sleeps `pause`, waking early for a stop or a cancel request.
     private func sleep(_ pause: Duration) async {
         let end = ContinuousClock.now + pause
-        while ContinuousClock.now < end, !context.isStopping, !spool.isCancelRequested(job) {
+        while ContinuousClock.now < end, !context.isStopping, !spool.isCancelRequested(job), !spool.isHoldRequested(job)
+        {
             try? await Task.sleep(for: min(.milliseconds(200), end - ContinuousClock.now))
         }
+    }
+
+    /// `skipdit hold`: holds the job's arrays in Slurm (pending tasks held, running ones requeued held:
+    /// they save their state at SIGTERM) and records it, so the next tracker releases them.
+    private func holdArrays(_ s: inout SlurmSubmission) async throws {
+        if s.submitting {
+            let found = try await findArrays(s)
+            s.arrays += found.filter { !s.arrays.contains($0) }
+            s.submitting = false
+        }
+        for array in Set(s.arrays) { try await slurm { try controller.hold(array: array) } }
+        s.heldBySkipdit = true
+        try s.write(for: job, in: spool)
+        logger.notice(
+            "held: Slurm array(s) \(s.arrays.map(String.init).joined(separator: ", ")) held (scontrol hold/requeuehold)"
+        )
+    }
+
+    /// Releases the arrays a hold left held in Slurm (the job was released and is tracked again).
+    private func releaseArrays(_ s: inout SlurmSubmission) async {
+        for array in Set(s.arrays) {
+            do {
+                try await slurm { try controller.release(array: array) }
+            } catch {
+                logger.warning("cannot release Slurm array \(array) (scontrol release it by hand): \(error)")
+            }
+        }
+        s.heldBySkipdit = nil
+        try? s.write(for: job, in: spool)
+        logger.notice("released: Slurm array(s) \(s.arrays.map(String.init).joined(separator: ", ")) run again")
     }
 
     /// Cancels the job's arrays; true once none of their tasks is queued or running any more.

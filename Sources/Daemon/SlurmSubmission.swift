@@ -24,6 +24,8 @@ struct SlurmSubmission: Codable, Equatable {
     var videos: [Video]
     /// Set when the record was found damaged and rebuilt: adopt an array of this job whatever its token.
     var adoptAnyComment = false
+    /// True while `skipdit hold` keeps the arrays held in Slurm (released when the job is tracked again).
+    var heldBySkipdit: Bool?
 
     struct Video: Codable, Equatable {
         /// 1-based video number (the array task index).

@@ -27,4 +27,9 @@ public enum SpoolAccess {
     public static func priority(ofJobAt url: URL) -> Int {
         (try? JobSpec.load(contentsOf: url))?.priority ?? 0
     }
+
+    /// The `after:` list of a job file (empty when it does not parse: it fails when it runs).
+    public static func dependencies(ofJobAt url: URL) -> [String] {
+        (try? JobSpec.load(contentsOf: url))?.after ?? []
+    }
 }

@@ -1,7 +1,7 @@
 // SpoolRenderObserver: what a render running in the daemon reports and asks at every step: progress
 // goes to processing/<id>/progress.yaml, to the log and to systemd's STATUS line; the resumable state
 // goes to processing/<id>/checkpoint.bin; the step-boundary control answers stop (graceful shutdown or
-// a lost lease) or cancel (`skipdit cancel`). Called on the render thread.
+// a lost lease, or `skipdit hold`) or cancel (`skipdit cancel`). Called on the render thread.
 
 import Foundation
 import Logging
@@ -98,7 +98,7 @@ final class SpoolRenderObserver: RenderObserver, @unchecked Sendable {
 
     func control() -> RenderControl {
         if stepDelay > 0 { pause(stepDelay) }
-        if context.isStopping || context.isLeaseLost(job) { return .stop }
+        if context.isStopping || context.isLeaseLost(job) || spool.isHoldRequested(job) { return .stop }
         if spool.isCancelRequested(job) { return .cancel }
         return .proceed
     }

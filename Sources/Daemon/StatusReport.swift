@@ -3,11 +3,15 @@
 // state, step and node), and the most recent results.
 //
 //   spool /var/spool/skipdit
+//   held: nothing new starts (since 2024-11-22 18:00:00, pid 90 on host-a); `skipdit release --all`
 //   running (1)
 //     biking         denoising video 1/2, step 12/50, ETA 3m 10s  (pid 812 on host-a, 2s ago)
 //   queued (2)
 //     sky            priority 0, waiting 4m 02s
 //     ucf-2          priority 0, waiting 10s, resumes from its checkpoint
+//     grade          priority 0, waiting 2m 01s, after sky
+//   held (1)
+//     night          priority 5 (set), held 1h 02m, resumes from its checkpoint
 //   recent (2)
 //     2024-11-22 06:01:02  done    ucf-1
 //     2024-11-22 06:00:40  failed  bad: bad.yaml:3:8: error: unknown key 'setps' …
@@ -20,10 +24,20 @@ public enum StatusReport {
     /// The report text (ends with a newline).
     public static func text(_ status: SpoolStatus, spool: URL, now: Date = Date()) -> String {
         var lines = ["spool \(spool.path)"]
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        if let hold = status.spoolHold {
+            let since = hold.since.map { "since \(formatter.string(from: $0)), " } ?? ""
+            lines.append("held: nothing new starts (\(since)\(hold.by)); `skipdit release --all`")
+        }
         let active = status.running.filter { $0.state == .alive || $0.state == .ours }
         lines.append("running (\(active.count))")
         let width = max(
-            12, (active.map(\.id) + status.queued.map(\.id) + status.finished.map(\.id)).map(\.count).max() ?? 0)
+            12,
+            (active.map(\.id) + status.queued.map(\.id) + status.held.map(\.id) + status.finished.map(\.id)).map(
+                \.count
+            ).max() ?? 0)
         for job in active {
             var text = "  " + pad(job.id, width) + "  "
             if let p = job.progress {
@@ -39,22 +53,18 @@ public enum StatusReport {
                 owner.append("\(Durations.text(now.timeIntervalSince(updated))) ago")
             }
             if job.cancelRequested { owner.append("cancel requested") }
+            if job.holdRequested { owner.append("hold requested") }
             if !owner.isEmpty { text += "  (" + owner.joined(separator: ", ") + ")" }
             lines.append(text)
             lines += slurmLines(spool.appendingPathComponent("processing").appendingPathComponent(job.id), width: width)
         }
         lines.append("queued (\(status.queued.count))")
-        for job in status.queued {
-            var text =
-                "  " + pad(job.id, width) + "  priority \(job.priority), waiting "
-                + Durations.text(now.timeIntervalSince(job.submitted))
-            if job.location == .processing { text += ", resumes from its checkpoint" }
-            lines.append(text)
+        for job in status.queued { lines.append(queuedLine(job, width: width, now: now)) }
+        if !status.held.isEmpty {
+            lines.append("held (\(status.held.count))")
+            for job in status.held { lines.append(queuedLine(job, width: width, now: now)) }
         }
         lines.append("recent (\(status.finished.count))")
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
         for job in status.finished {
             let when = job.finished.map { formatter.string(from: $0) } ?? "?"
             switch job.outcome {
@@ -65,6 +75,20 @@ public enum StatusReport {
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// "  id  priority 3 (set), waiting 4m 02s, after a, b, transient failure 1, again in 50s".
+    static func queuedLine(_ job: QueuedJob, width: Int, now: Date) -> String {
+        var text =
+            "  " + pad(job.id, width) + "  priority \(job.priority)" + (job.priorityOverridden ? " (set)" : "")
+            + (job.held ? ", held " : ", waiting ") + Durations.text(now.timeIntervalSince(job.submitted))
+        if !job.waitingFor.isEmpty { text += ", after \(job.waitingFor.joined(separator: ", "))" }
+        if let notBefore = job.notBefore {
+            text += ", transient failure \(job.transientFailures), again in "
+            text += Durations.text(notBefore.timeIntervalSince(now))
+        }
+        if job.location == .processing { text += ", resumes from its checkpoint" }
+        return text
     }
 
     /// One line per video of a job on the Slurm executor (none for a local job):

@@ -89,7 +89,8 @@ struct WorkerService: Service, CustomStringConvertible {
             let spool = context.spool
             let job: ClaimedJob?
             do {
-                job = try spool.claimNext(priority: SpoolAccess.priority(ofJobAt:))
+                job = try spool.claimNext(
+                    priority: SpoolAccess.priority(ofJobAt:), after: SpoolAccess.dependencies(ofJobAt:))
             } catch {
                 context.logger.error("cannot claim from \(spool.root.path) (retried at the next scan): \(error)")
                 break
@@ -113,7 +114,7 @@ struct WorkerService: Service, CustomStringConvertible {
             context.notify { try $0.status(waiting > 0 ? "idle, \(waiting) file(s) settling in incoming/" : "idle") }
         }
         if waiting > 0 { scheduleRecheck() }
-        if waiting == 0 && context.currentJobs.isEmpty {
+        if waiting == 0 && context.currentJobs.isEmpty && context.spool.spoolHold() == nil {
             context.notifyCommands.queueIsEmpty(settings: context.config.notify, logger: context.logger)
         }
     }

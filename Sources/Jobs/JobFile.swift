@@ -32,6 +32,11 @@ public enum JobFile {
         // file did not parse at all.
         let parsed = spec.marks["job"] != nil
         let plan = parsed ? RenderPlan.resolve(spec, config: config, jobName: jobName, sink: sink) : nil
+        if let name = jobName ?? (parsed ? RenderPlan.jobName(forFile: sink.file) : nil), spec.after.contains(name) {
+            sink.error(
+                spec.marks["after"], "dependency cycle: \(name) -> \(name) (the job waits for itself)",
+                hint: "remove '\(name)' from 'after'")
+        }
         try sink.throwIfAny()
         guard let plan else { throw JobError.invalid(sink.sorted) }
         return plan

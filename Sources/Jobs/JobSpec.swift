@@ -31,6 +31,8 @@ public struct JobSpec: Sendable, Codable, Equatable {
     public var output: String?
     /// Queue priority (higher first).
     public var priority: Int
+    /// Job ids this job runs after (`after: [a, b]`): it waits until they are done.
+    public var after: [String] = []
     /// The file name used in diagnostics.
     public var file: String
     /// Where each key's value starts (key → mark), for diagnostics found later.
@@ -41,7 +43,7 @@ public struct JobSpec: Sendable, Codable, Equatable {
     /// Every key a version-1 job may have.
     public static let keys =
         ["version", "task", "model", "class", "prompt", "negative_prompt", "seed", "seeds"] + SamplingOverrides.keys
-        + ["output", "priority"]
+        + ["output", "priority", "after"]
 
     /// Parses and checks job text; throws `JobError.invalid` listing every problem.
     public static func parse(_ text: String, file: String) throws -> JobSpec {
@@ -112,7 +114,41 @@ public struct JobSpec: Sendable, Codable, Equatable {
                 reader.int(node, key: "priority", in: JobLimits.priorityRange, hint: "higher runs first; 0 is normal")
                 ?? 0
         }
+        if let node = entries["after"]?.value { spec.after = readAfter(node, reader: reader) }
         return spec
+    }
+
+    /// `after: [JOB, ...]` (or one id): job ids as `skipdit status` prints them, each once.
+    private static func readAfter(_ node: YAMLNode, reader: NodeReader) -> [String] {
+        let items: [YAMLNode]
+        switch node.content {
+        case .sequence(let list): items = list
+        case .scalar: items = [node]
+        default:
+            reader.typeError(node, key: "after", expected: "a list of job ids")
+            return []
+        }
+        var ids: [String] = []
+        for item in items {
+            guard let id = reader.string(item, key: "after", allowEmpty: false) else { continue }
+            let plain = id.unicodeScalars.allSatisfy { scalar in
+                scalar.isASCII
+                    && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar)
+                        || "._-".unicodeScalars.contains(scalar))
+            }
+            if !plain || id.hasPrefix(".") {
+                reader.sink.error(
+                    item.mark, "'\(id)' is not a job id",
+                    hint:
+                        "a job id is a job file's name without .yaml (letters, digits, '.', '_', '-'), as `skipdit status` lists it"
+                )
+            } else if ids.contains(id) {
+                reader.sink.error(item.mark, "'\(id)' is listed twice in 'after'", hint: "name each job once")
+            } else {
+                ids.append(id)
+            }
+        }
+        return ids
     }
 
     /// A plain integer is an index; any other scalar (including a quoted number) is a name.

@@ -72,6 +72,35 @@ public struct SlurmController: Sendable {
 }
 
 extension SlurmController {
+    /// Holds an array for `skipdit hold`: its pending tasks stay pending (`scontrol hold`), its running
+    /// tasks are requeued held (`scontrol requeuehold`: SIGTERM, the task saves its state and exits).
+    /// Tasks that already ended are not an error.
+    public func hold(array: Int) throws(SlurmError) {
+        let hold = try client.run("scontrol", ["hold", String(array)])
+        let requeue = try client.run("scontrol", ["requeuehold", String(array)])
+        for (output, verb) in [(hold, "hold"), (requeue, "requeuehold")] where output.status != 0 {
+            let message = output.message.lowercased()
+            let harmless = ["already completed", "invalid job id", "is finished", "pending", "not running"]
+            if !harmless.contains(where: message.contains) {
+                throw SlurmClient.failure("scontrol", [verb, String(array)], output)
+            }
+        }
+    }
+
+    /// Releases an array held by `hold(array:)` (`scontrol release`); a task that is not held is not an error.
+    public func release(array: Int) throws(SlurmError) {
+        let output = try client.run("scontrol", ["release", String(array)])
+        let message = output.message.lowercased()
+        if output.status != 0,
+            !["not held", "already completed", "invalid job id", "is finished"].contains(
+                where: message.contains)
+        {
+            throw SlurmClient.failure("scontrol", ["release", String(array)], output)
+        }
+    }
+}
+
+extension SlurmController {
     /// Requeues a job by its own id (what a task does with $SLURM_JOB_ID).
     public func requeue(job id: String) throws(SlurmError) {
         _ = try client.query("scontrol", ["requeue", id])

@@ -18,11 +18,13 @@ public struct Lease: Sendable, Equatable {
     public var heartbeat: Date
     /// True once the owner gave the job back (SIGTERM); anyone may resume it at once.
     public var released: Bool
+    /// True on the lease `skipdit retry` publishes: the crash-loop cap counts only crashes after it.
+    public var restart: Bool
 
     /// Creates a lease.
     public init(
         owner: ProcessIdentity, generation: Int, source: String, claimed: Date, heartbeat: Date,
-        released: Bool = false
+        released: Bool = false, restart: Bool = false
     ) {
         self.owner = owner
         self.generation = generation
@@ -30,21 +32,23 @@ public struct Lease: Sendable, Equatable {
         self.claimed = claimed
         self.heartbeat = heartbeat
         self.released = released
+        self.restart = restart
     }
 
     /// The lease as a YAML record.
     func encoded() -> Data {
-        let fields: [(String, YAMLValue)] = [
-            ("host", .string(owner.host)),
-            ("boot_id", .string(owner.bootID)),
-            ("pid", .int(Int(owner.pid))),
-            ("process_start", .string(String(owner.startTime))),
-            ("generation", .int(generation)),
-            ("source", .string(source)),
-            ("claimed", .string(Timestamp.format(claimed))),
-            ("heartbeat", .string(Timestamp.format(heartbeat))),
-            ("released", .bool(released)),
-        ]
+        let fields: [(String, YAMLValue)] =
+            [
+                ("host", .string(owner.host)),
+                ("boot_id", .string(owner.bootID)),
+                ("pid", .int(Int(owner.pid))),
+                ("process_start", .string(String(owner.startTime))),
+                ("generation", .int(generation)),
+                ("source", .string(source)),
+                ("claimed", .string(Timestamp.format(claimed))),
+                ("heartbeat", .string(Timestamp.format(heartbeat))),
+                ("released", .bool(released)),
+            ] + (restart ? [("restart", .bool(true))] : [])
         return Data(RecordYAML.emit(fields).utf8)
     }
 
@@ -69,7 +73,7 @@ public struct Lease: Sendable, Equatable {
             source: try field("source") { $0.stringValue },
             claimed: try field("claimed") { $0.stringValue.flatMap(Timestamp.parse) },
             heartbeat: try field("heartbeat") { $0.stringValue.flatMap(Timestamp.parse) },
-            released: try field("released") { $0.boolValue })
+            released: try field("released") { $0.boolValue }, restart: fields["restart"]?.boolValue ?? false)
     }
 }
 

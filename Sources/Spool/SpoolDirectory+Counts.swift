@@ -4,16 +4,15 @@
 import Foundation
 
 extension SpoolDirectory {
-    /// Jobs per state: queued (incoming files and released or abandoned jobs that will resume), running
-    /// (owned by a live process), done and failed.
+    /// Jobs per state: queued (incoming files, and jobs in processing/ that no live process owns:
+    /// released, abandoned, held or backing off), running (owned by a live process), done and failed.
     public func counts() throws -> (queued: Int, running: Int, done: Int, failed: Int) {
         let anyPriority: (URL) -> Int = { _ in 0 }
-        let incoming = try incomingJobs(priority: anyPriority, stableOnly: false).ready.count
-        let resumable = try resumableJobs(priority: anyPriority).count
-        let processing = try processingEntries().filter { !$0.isClaim }.count
+        let incoming = try incomingJobs(priority: anyPriority, readPriority: false, stableOnly: false).ready.count
+        let entries = try processingEntries().filter { !$0.isClaim }
+        let running = entries.filter { $0.state == .alive || $0.state == .ours }.count
         return (
-            incoming + resumable, max(0, processing - resumable), try FileOps.list(done).count,
-            try FileOps.list(failed).count
+            incoming + entries.count - running, running, try FileOps.list(done).count, try FileOps.list(failed).count
         )
     }
 }

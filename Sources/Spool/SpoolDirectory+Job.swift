@@ -153,7 +153,7 @@ extension SpoolDirectory {
     func completeFinish(_ job: ClaimedJob) throws -> URL {
         let resultURL = job.directory.appendingPathComponent(SpoolLayout.resultFile)
         let status = try readResult(resultURL)?["status"]?.stringValue
-        if configuration.removeCheckpointWhenFinished {
+        if configuration.removeCheckpointWhenFinished && status == "done" {
             try FileOps.remove(job.directory.appendingPathComponent(SpoolLayout.checkpointFile))
         }
         let parent = status == "done" ? done : failed

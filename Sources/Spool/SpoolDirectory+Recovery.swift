@@ -32,6 +32,10 @@ extension SpoolDirectory {
         var hasJobFile: Bool
         var hasResult: Bool
         var hasCancel: Bool
+        /// A `skipdit hold` marker is present.
+        var hasHold: Bool
+        /// The names in the directory.
+        var names: [String]
         /// Lease generations that ended without a release (crash, kill -9, reboot); counted only
         /// when the job is available.
         var crashedAttempts: Int
@@ -68,14 +72,18 @@ extension SpoolDirectory {
         }
         var crashed = 0
         if state.isAvailable || state == .ours {  // the history matters only to a (new) owner
-            for g in generations where g < generation && readLease(g)?.released != true { crashed += 1 }
+            // A retry's lease (`restart`) starts the count over.
+            let earlier = generations.filter { $0 < generation }.map { ($0, readLease($0)) }
+            let base =
+                lease?.restart == true ? generation : earlier.filter { $0.1?.restart == true }.map(\.0).max() ?? 0
+            for (g, old) in earlier where g > base && old?.released != true { crashed += 1 }
             if case .dead = state { crashed += 1 }
         }
         return ProcessingEntry(
             directory: directory, isClaim: directory.lastPathComponent.hasPrefix(SpoolLayout.claimPrefix),
             generation: generation, lease: lease, state: state, hasJobFile: names.contains(SpoolLayout.jobFile),
             hasResult: names.contains(SpoolLayout.resultFile), hasCancel: names.contains(SpoolLayout.cancelFile),
-            crashedAttempts: crashed)
+            hasHold: names.contains(SpoolLayout.holdFile), names: names, crashedAttempts: crashed)
     }
 
     /// All entries of processing/.
@@ -94,15 +102,27 @@ extension SpoolDirectory {
         configuration.maxAttempts > 0 && entry.crashedAttempts >= configuration.maxAttempts
     }
 
-    /// Released or abandoned jobs that can be resumed, as queue entries.
-    func resumableJobs(priority: (URL) -> Int) throws -> [QueuedJob] {
+    /// Released or abandoned jobs that can be resumed, as queue entries. With `parked`, also the held
+    /// ones and those in a transient-failure back-off (marked so; `status` lists them, claims do not).
+    func resumableJobs(priority: (URL) -> Int, parked: Bool = false, now: Date = Date()) throws -> [QueuedJob] {
         try processingEntries().compactMap { entry in
             guard entry.state.isAvailable, !needsSettling(entry) else { return nil }
             let file = entry.directory.appendingPathComponent(SpoolLayout.jobFile)
             guard let info = FileOps.lstatInfo(file) else { return nil }
-            return QueuedJob(
-                id: entry.directory.lastPathComponent, file: file, priority: priority(file),
+            let override =
+                entry.names.contains(SpoolLayout.priorityFile) ? priorityOverride(in: entry.directory) : nil
+            var job = QueuedJob(
+                id: entry.directory.lastPathComponent, file: file, priority: override ?? priority(file),
                 submitted: Date(timeIntervalSince1970: info.modified), location: .processing)
+            job.priorityOverridden = override != nil
+            job.held = entry.hasHold
+            if entry.names.contains(SpoolLayout.backoffFile), let backoff = readBackoff(in: entry.directory) {
+                job.transientFailures = backoff.failures
+                job.lastTransientError = backoff.error
+                if backoff.until > now { job.notBefore = backoff.until }
+            }
+            if !parked && (job.held || job.notBefore != nil) { return nil }
+            return job
         }
     }
 

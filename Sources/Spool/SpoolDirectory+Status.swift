@@ -6,14 +6,22 @@ import Jobs
 extension SpoolDirectory {
     /// The queue (all job files in incoming/, stable or not, plus resumable jobs, in claim order),
     /// the jobs in processing/, and the `recent` latest results from done/ and failed/.
-    public func status(recent: Int = 10, priority: (URL) -> Int) throws -> SpoolStatus {
+    /// Held jobs are listed apart (`held`), with the spool hold; queued jobs say what they wait for.
+    public func status(recent: Int = 10, priority: (URL) -> Int, after: (URL) -> [String] = { _ in [] }) throws
+        -> SpoolStatus
+    {
         var queued = try incomingJobs(priority: priority, stableOnly: false).ready
-        queued += try resumableJobs(priority: priority)
+        queued += try resumableJobs(priority: priority, parked: true)
+        queued = try annotateDependencies(queued, reading: after)
         queued.sort(by: Self.claimOrder)
+        let held = queued.filter(\.held)
+        queued.removeAll(where: \.held)
         let running = try processingEntries().filter { !$0.isClaim }.map { entry in
-            RunningJob(
+            var job = RunningJob(
                 id: entry.directory.lastPathComponent, lease: entry.lease, state: entry.state,
                 progress: readProgress(in: entry.directory), cancelRequested: entry.hasCancel)
+            job.holdRequested = entry.hasHold
+            return job
         }
         var finished: [FinishedJob] = []
         for parent in [done, failed] {
@@ -30,7 +38,9 @@ extension SpoolDirectory {
             }
         }
         finished.sort { ($0.finished ?? .distantPast) > ($1.finished ?? .distantPast) }
-        return SpoolStatus(queued: queued, running: running, finished: Array(finished.prefix(max(0, recent))))
+        return SpoolStatus(
+            queued: queued, running: running, finished: Array(finished.prefix(max(0, recent))), held: held,
+            spoolHold: spoolHold())
     }
 
     /// Cancels a job: a queued one (matched by id, file name or stem) moves to failed/ with reason

@@ -148,19 +148,26 @@ public final class SpoolDirectory: @unchecked Sendable {
     }
 
     /// The jobs that can be claimed now, in claim order: stable incoming files and released or
-    /// abandoned jobs in processing/. Files still being written are listed in `waiting`.
-    public func queue(priority: (URL) -> Int) throws -> (ready: [QueuedJob], waiting: [URL]) {
+    /// abandoned jobs in processing/ that are not held, not backing off after a transient failure and
+    /// not waiting for a dependency (`after` reads a job file's `after:` list). Files still being
+    /// written are listed in `waiting`.
+    public func queue(priority: (URL) -> Int, after: (URL) -> [String] = { _ in [] }) throws -> (
+        ready: [QueuedJob], waiting: [URL]
+    ) {
         var (ready, waiting) = try incomingJobs(priority: priority, stableOnly: true)
         ready += try resumableJobs(priority: priority)
+        ready = try annotateDependencies(ready, reading: after).filter { $0.waitingFor.isEmpty }
         ready.sort(by: Self.claimOrder)
         return (ready, waiting)
     }
 
-    /// Claims the first job in claim order that no other process claims first; nil when none is ready.
-    /// Recovers abandoned processing/ entries on the way (see `recover()`).
-    public func claimNext(priority: (URL) -> Int) throws -> ClaimedJob? {
+    /// Claims the first job in claim order that no other process claims first; nil when none is ready
+    /// or the spool is held (`skipdit hold --all`). Recovers abandoned processing/ entries on the way
+    /// (see `recover()`).
+    public func claimNext(priority: (URL) -> Int, after: (URL) -> [String] = { _ in [] }) throws -> ClaimedJob? {
         try recover()
-        for candidate in try queue(priority: priority).ready {
+        if spoolHold() != nil { return nil }
+        for candidate in try queue(priority: priority, after: after).ready {
             if let job = try claim(candidate) { return job }
         }
         return nil

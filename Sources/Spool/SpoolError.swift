@@ -14,6 +14,10 @@ public enum SpoolError: Error, CustomStringConvertible, Equatable {
     case jobNotFound(jobID: String, spool: String)
     /// A job id or file name that cannot be used (empty, a path, or a dotfile).
     case invalidJobID(String)
+    /// The job is not in a state the command acts on (`state` says where it is, `hint` what to do).
+    case wrongState(jobID: String, state: String, action: String, hint: String)
+    /// Another process changed the job at the same moment (e.g. two `retry`s); nothing was done.
+    case contended(jobID: String, path: String)
 
     public var description: String {
         switch self {
@@ -29,6 +33,11 @@ public enum SpoolError: Error, CustomStringConvertible, Equatable {
                 + "daemon); this process must stop working on the job"
         case let .jobNotFound(jobID, spool):
             return "\(spool): no queued or running job \(jobID); hint: `skipdit status` lists the job ids"
+        case let .wrongState(jobID, state, action, hint):
+            return "cannot \(action) job \(jobID): it is \(state); hint: \(hint)"
+        case let .contended(jobID, path):
+            return "\(path): another process changed job \(jobID) at the same moment; nothing was done; hint: "
+                + "look at `skipdit status` and try again"
         case let .invalidJobID(id):
             return "invalid job id \"\(id)\"; hint: a job id is a file name stem such as `biking` "
                 + "(letters, digits, '.', '_', '-'), not a path"

@@ -13,8 +13,17 @@
 //       checkpoint.bin        resumable render state, opaque to the spool (written by the owner)
 //       cancel                a cancel request for the owner (`skipdit cancel`)
 //       result.yaml           written just before the directory moves to done/ or failed/
+//       hold                  a hold request (`skipdit hold`): never resumed while it exists
+//       priority.yaml         the operator's priority (`skipdit priority`), read instead of the file's
+//       backoff.yaml          transient failures so far and the time before which it is not resumed
+//       history.<n>.yaml      one record per queue-control event (n = 1, 2, ...; published with link(2))
+//       result.<n>.yaml       the result records of earlier attempts (`skipdit retry`)
+//       job.log               the job's log (daemon lines and one line per command that touched it)
 //   <root>/processing/.claim.<host>.<pid>.<n>/
 //                             a claim in progress (lease.1 first, then job.yaml); renamed to <id>
+//   <root>/hold               the spool hold (`skipdit hold --all`): nothing is claimed while it exists
+//   <root>/incoming/.wake.<pid>.<n>
+//                             a short-lived dotfile a command writes so inotify wakes the daemons
 //   <root>/done/<id>/, <root>/failed/<id>/
 //                             the finished job directory (job.yaml, result.yaml, lease history,
 //                             progress). A name clash gets a suffix: nothing is ever replaced.
@@ -36,6 +45,30 @@ enum SpoolLayout {
     static let cancelFile = "cancel"
     static let resultFile = "result.yaml"
     static let claimPrefix = ".claim."
+    static let holdFile = "hold"
+    static let priorityFile = "priority.yaml"
+    static let backoffFile = "backoff.yaml"
+    static let logFile = "job.log"
+    static let historyPrefix = "history."
+    static let wakePrefix = ".wake."
+
+    /// history.<n>.yaml
+    static func historyFile(_ n: Int) -> String { "\(historyPrefix)\(n).yaml" }
+
+    /// The number of a `history.<n>.yaml` name, or nil.
+    static func historyNumber(_ name: String) -> Int? { number(in: name, prefix: historyPrefix) }
+
+    /// result.<n>.yaml: the result record of an earlier attempt.
+    static func archivedResult(_ n: Int) -> String { "result.\(n).yaml" }
+
+    /// The number of a `result.<n>.yaml` name, or nil.
+    static func archivedResultNumber(_ name: String) -> Int? { number(in: name, prefix: "result.") }
+
+    private static func number(in name: String, prefix: String) -> Int? {
+        guard name.hasPrefix(prefix), name.hasSuffix(".yaml") else { return nil }
+        guard let n = Int(name.dropFirst(prefix.count).dropLast(5)), n > 0 else { return nil }
+        return n
+    }
 
     /// How the spool treats a name in incoming/.
     enum NameKind: Equatable {

@@ -11,7 +11,8 @@ public struct SpoolConfiguration: Sendable, Equatable {
     public var staleAfter: TimeInterval
     /// A job whose lease ended this many times without release (crash, kill -9) is failed; 0: never.
     public var maxAttempts: Int
-    /// Remove checkpoint.bin when a job finishes (it is render scratch state).
+    /// Remove checkpoint.bin when a job is done (it is render scratch state). A failed or cancelled
+    /// job keeps it, so `skipdit retry` resumes from it.
     public var removeCheckpointWhenFinished: Bool
 
     /// Creates a configuration.
@@ -45,6 +46,18 @@ public struct QueuedJob: Sendable, Equatable {
     public var submitted: Date
     /// Where the job waits.
     public var location: Location
+    /// True when `skipdit hold` holds it (listed by `status` only, never claimed).
+    public var held = false
+    /// The jobs of its `after:` list that are not done yet (it is not claimed while any is left).
+    public var waitingFor: [String] = []
+    /// After a transient failure: not resumed before this time.
+    public var notBefore: Date?
+    /// The transient failures so far and the last one's error.
+    public var transientFailures = 0
+    /// The last transient error, when there was one.
+    public var lastTransientError: String?
+    /// True when `skipdit priority` set `priority` (the job file says otherwise).
+    public var priorityOverridden = false
 }
 
 /// A job this process has claimed; its directory stays at `directory` until `finish`.
@@ -114,6 +127,26 @@ public struct RunningJob: Sendable, Equatable {
     public var progress: JobProgress?
     /// True when a cancel request waits for the owner.
     public var cancelRequested: Bool
+    /// True when a hold request waits for the owner (it stops at the next step boundary).
+    public var holdRequested = false
+}
+
+/// The spool hold of `skipdit hold --all` (<root>/hold).
+public struct SpoolHold: Sendable, Equatable {
+    /// When it was set.
+    public var since: Date?
+    /// Who set it ("host pid N").
+    public var by: String
+}
+
+/// What `hold` did.
+public enum HoldOutcome: Sendable, Equatable {
+    /// The job waits held (it was queued, or its owner is gone).
+    case held(jobID: String)
+    /// The job runs: its owner stops it at the next step boundary and keeps it held.
+    case requested(jobID: String)
+    /// It was held already.
+    case alreadyHeld(jobID: String)
 }
 
 /// A job in done/ or failed/, seen by `status`.
@@ -136,4 +169,8 @@ public struct SpoolStatus: Sendable, Equatable {
     public var running: [RunningJob]
     /// The most recently finished jobs, newest first.
     public var finished: [FinishedJob]
+    /// Jobs held with `skipdit hold` that do not run (in claim order as if released).
+    public var held: [QueuedJob] = []
+    /// The spool hold, when set.
+    public var spoolHold: SpoolHold?
 }

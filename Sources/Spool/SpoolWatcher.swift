@@ -151,6 +151,8 @@ public final class SpoolWatcher: @unchecked Sendable {
                             continuation.yield(.rescan)
                         } else if SpoolLayout.kind(ofIncoming: name) == .job {
                             continuation.yield(.arrived(name))
+                        } else if name.hasPrefix(SpoolLayout.wakePrefix) {
+                            continuation.yield(.rescan)  // a command (hold, release, retry...) changed the queue
                         }
                     }
                 }

@@ -22,6 +22,7 @@ struct Skipdit: AsyncParsableCommand {
         version: SkipditVersion.string,
         subcommands: [
             ServeCommand.self, RenderCommand.self, ValidateCommand.self, StatusCommand.self, CancelCommand.self,
+            HoldCommand.self, ReleaseCommand.self, RetryCommand.self, PriorityCommand.self, LogsCommand.self,
             ConformanceCommand.self, BenchCommand.self, EncodeCommand.self, SlurmTaskCommand.self,
         ])
 }

@@ -66,7 +66,29 @@ struct ValidateCommand: AsyncParsableCommand {
                 printError(error)
             }
         }
+        failed += dependencyCycles()
         if failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Reports the dependency cycles among the given files (`after:`; a job's id is its file's stem);
+    /// returns how many there are.
+    private func dependencyCycles() -> Int {
+        var after: [String: [String]] = [:]
+        var files: [String: String] = [:]
+        for path in jobs {
+            guard let spec = try? JobSpec.load(contentsOf: URL(fileURLWithPath: path), file: path) else { continue }
+            let id = RenderPlan.jobName(forFile: path)
+            after[id] = spec.after
+            files[id] = path
+        }
+        let cycles = DependencyGraph(after: after).cycles().filter { $0.count > 2 }  // self-waits are reported per file
+        for cycle in cycles {
+            let paths = cycle.dropLast().compactMap { files[$0] }.joined(separator: ", ")
+            printError(
+                "\(paths): error: dependency cycle: \(DependencyGraph.text(cycle))\n  hint: remove one of these jobs from another's 'after'"
+            )
+        }
+        return cycles.count
     }
 
     private func printError(_ message: Any) {

@@ -287,7 +287,9 @@ final class CrashSoakTests: DaemonTestCase {
             let generations = files.compactMap { $0.hasPrefix("lease.") ? Int($0.dropFirst(6)) : nil }.sorted()
             XCTAssertEqual(generations, Array(1...max(1, generations.count)), "\(id): lease generations \(files)")
             XCTAssertEqual(
-                Set(files).subtracting(["job.yaml", "result.yaml", "progress.yaml"]).filter { !$0.hasPrefix("lease.") },
+                Set(files).subtracting(["job.yaml", "result.yaml", "progress.yaml", "job.log"]).filter {
+                    !$0.hasPrefix("lease.")
+                },
                 [], "\(id): unexpected files in done/: \(files)")
             let record = spool.result("done", id)
             XCTAssertEqual(Records.value("status", in: record), "done", record)
@@ -385,7 +387,7 @@ final class CrashSoakTests: DaemonTestCase {
             Self.everything(in: spool.output), ["partial-21.mp4", "partial-21.png", "partial-22.mp4", "partial-22.png"])
         XCTAssertEqual(
             Self.everything(in: spool.spool.appendingPathComponent("done/partial")),
-            ["job.yaml", "lease.1", "lease.2", "progress.yaml", "result.yaml"])
+            ["job.log", "job.yaml", "lease.1", "lease.2", "progress.yaml", "result.yaml"])
         XCTAssertTrue(second.logText.contains("a partial output of an earlier attempt"), second.logText)
         XCTAssertTrue(second.logText.contains("partial file(s) of earlier owners"), second.logText)
     }

@@ -169,6 +169,46 @@ final class SlurmExecutorTests: DaemonTestCase {
         XCTAssertTrue(preempted.contains("requeued"), preempted)
     }
 
+    func testHoldKeepsTheTasksHeldInSlurmAndReleaseResumesThemToTheSameVideos() throws {
+        let cluster = try startCluster()
+        let spool = try slurmSpool("slurm-hold")
+        let text = job("right", seeds: [3, 4], steps: 10)
+        try spool.submit("delta.yaml", text)
+        let daemon = try daemon(spool, cluster, ["--test-step-delay", "0.3"])
+        let progress = spool.spool.appendingPathComponent("processing/delta/video-1.progress.json")
+        try waitUntil("video 1 at step 3", timeout: 120) {
+            guard let data = try? Data(contentsOf: progress),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else { return false }
+            return ((object["step"] as? Int) ?? 0) >= 3
+        }
+        let hold = try spool.command(["hold", "delta", "--wait", "60"])
+        XCTAssertEqual(hold.status, 0, hold.output)
+        XCTAssertTrue(daemon.logText.contains("held: Slurm array"), daemon.logText)
+        let array = try XCTUnwrap(try arrays(named: "skipdit-delta", cluster).first)
+        // No task runs while the job is held: the running one was requeued held, the pending one held.
+        func states() -> String {
+            (try? cluster.run(["squeue", "-h", "--array", "-n", "skipdit-delta", "-o", "%T %r"]).output) ?? "RUNNING"
+        }
+        try waitUntil("no task running", timeout: 60) {
+            !states().contains("RUNNING") && !states().contains("COMPLETING")
+        }
+        XCTAssertTrue(states().lowercased().contains("held"), states())
+        Thread.sleep(forTimeInterval: 2)
+        XCTAssertEqual(spool.list("done"), [])
+        XCTAssertTrue(states().lowercased().contains("held"), states())
+
+        let release = try spool.command(["release", "delta"])
+        XCTAssertEqual(release.status, 0, release.output)
+        try waitUntil("the job done", timeout: 180) { !spool.list("done").isEmpty || !spool.list("failed").isEmpty }
+        XCTAssertEqual(spool.list("done"), ["delta"], daemon.logText)
+        XCTAssertTrue(daemon.logText.contains("released: Slurm array"), daemon.logText)
+        XCTAssertEqual(try outputHashes(spool, prefix: "delta-"), try localHashes(spool, "delta.yaml", text))
+        let log = try String(
+            contentsOf: spool.spool.appendingPathComponent("done/delta/slurm-\(array)_1.out"), encoding: .utf8)
+        XCTAssertTrue(log.contains("resuming at step"), log)
+    }
+
     func testADaemonKilledAfterSbatchAdoptsTheArrayInsteadOfSubmittingAgain() throws {
         let cluster = try startCluster()
         let spool = try slurmSpool("slurm-adopt")

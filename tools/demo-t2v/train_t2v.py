@@ -5,7 +5,8 @@ by clamp(1/SNR, 1, 100); latents of standard deviation 2.5), caption dropout 0.1
 prompt "" (classifier-free guidance, built as the pipeline builds it: text.py) and EMAs of both nets.
 
 Augmentation: a clip played backwards gets its mirrored caption (left <-> right, up <-> down,
-grow <-> shrink; bounce stays), which makes the frame order matter (the class-to-video demo's lesson).
+grow <-> shrink; bounce stays), which makes the frame order matter (the class-to-video demo's lesson),
+unless the mirrored combination is one of the held-out ones.
 Every caption is drawn afresh each time: a random wording of the motion, the background named half
 the time.
 
@@ -26,7 +27,7 @@ import torch
 from diffusers import AutoencoderKLTemporalDecoder
 from transformers import T5EncoderModel
 
-from captions import MIRROR, make_dataset, random_caption
+from captions import HELD_OUT, MIRROR, make_dataset, random_caption
 from diffusion import Diffusion
 from latte_t2v_skip import LatteT2VSkip
 from settings import FRAMES, make_deterministic, t5_config
@@ -72,6 +73,9 @@ else:
 mean, std, attrs = lat["mean"], lat["std"], lat["attrs"]
 scale = float(lat["scale"]) * args.latent_std
 channels, size = mean.shape[2], mean.shape[3]
+# A clip may be played backwards only when its mirrored combination is not held out: reversing a
+# (red, circle, right) clip would show the model a red circle moving left, which the evaluation holds out.
+reversible = torch.tensor([(int(c), int(s), MIRROR[int(m)]) not in HELD_OUT for c, s, m, _ in attrs.tolist()])
 stride = mean.shape[1] // FRAMES
 
 # ---- models --------------------------------------------------------------------------------
@@ -150,7 +154,7 @@ while step < args.steps:
     offset = int(torch.randint(0, stride, (1,), generator=g))
     m, sd = mean[idx, offset::stride], std[idx, offset::stride]
     z = (m + sd * torch.randn(m.shape, generator=g)) * scale  # (B, F, C, h, w)
-    rev = torch.rand(args.batch, generator=g) < 0.5
+    rev = (torch.rand(args.batch, generator=g) < 0.5) & reversible[idx]
     z[rev] = z[rev].flip(1)
     drop = torch.rand(args.batch, generator=g) < args.drop
     t = torch.randint(0, 1000, (args.batch,), generator=g)
