@@ -18,21 +18,21 @@ import VideoIO
     import Darwin
 #endif
 
-enum TransientFailure {
+public enum TransientFailure {
     /// The errno values that may pass.
-    static let codes: [Int32] = [
+    public static let codes: [Int32] = [
         ENOSPC, EDQUOT, EIO, ESTALE, ENOTCONN, ETIMEDOUT, EHOSTDOWN, EHOSTUNREACH, EAGAIN, EBUSY, EACCES,
     ]
 
     /// Phrases of sbatch's answer when the cluster is at a limit that lifts by itself.
-    static let slurmCapacity = [
+    public static let slurmCapacity = [
         "QOSMaxSubmitJob", "AssocMaxSubmitJob", "MaxSubmitJobs", "Resource temporarily unavailable",
         "Socket timed out", "Slurm temporarily unable", "Job violates accounting/QOS policy (job submit limit",
         "Too many pending jobs",
     ]
 
     /// True when `error` (from a render) may pass.
-    static func isTransient(_ error: Error) -> Bool {
+    public static func isTransient(_ error: Error) -> Bool {
         switch error {
         case let e as VideoIOError:
             switch e {
@@ -51,12 +51,12 @@ enum TransientFailure {
     }
 
     /// True when a failure reason (e.g. "sbatch refused the job: ...") is Slurm at capacity.
-    static func isSlurmCapacity(_ reason: String) -> Bool {
+    public static func isSlurmCapacity(_ reason: String) -> Bool {
         reason.hasPrefix("sbatch refused") && slurmCapacity.contains { reason.contains($0) }
     }
 
     /// True when `text` quotes the system message of a transient errno.
-    static func mentionsTransientErrno(_ text: String) -> Bool {
+    public static func mentionsTransientErrno(_ text: String) -> Bool {
         codes.contains { code in text.contains(String(cString: strerror(code))) }
     }
 }
