@@ -35,7 +35,7 @@ from text import condition
 
 p = argparse.ArgumentParser()
 p.add_argument("--work", type=pathlib.Path, required=True)
-p.add_argument("--steps", type=int, default=10000)
+p.add_argument("--steps", type=int, default=6000)
 p.add_argument("--batch", type=int, default=16)
 p.add_argument("--lr", type=float, default=1e-3)
 p.add_argument("--clips", type=int, default=2400)
