@@ -46,7 +46,7 @@ final class CrashResumeTests: DaemonTestCase {
         try spool.submit("reference.yaml", job)
         try waitUntil("reference in done/") { spool.list("done") == ["crash", "reference"] }
         XCTAssertEqual(second.stop(), 0)
-        try assertSameRender("crash", "reference", seeds: [11, 12], spool: spool)
+        try spool.assertSameRender("crash", "reference", seeds: [11, 12])
     }
 
     func testSigtermStopsAtAStepBoundaryReleasesTheJobAndItResumesAtTheNextStart() throws {
@@ -78,20 +78,6 @@ final class CrashResumeTests: DaemonTestCase {
         try spool.submit("reference.yaml", job)
         try waitUntil("reference in done/") { spool.list("done") == ["paused", "reference"] }
         XCTAssertEqual(second.stop(), 0)
-        try assertSameRender("paused", "reference", seeds: [11, 12], spool: spool)
-    }
-
-    /// The final latents (and the posters decoded from them) of two jobs are bit-identical.
-    private func assertSameRender(_ a: String, _ b: String, seeds: [Int], spool: TestSpool) throws {
-        for seed in seeds {
-            let latentsA = try Data(contentsOf: spool.output.appendingPathComponent("\(a)-\(seed).mp4.latents.npy"))
-            let latentsB = try Data(contentsOf: spool.output.appendingPathComponent("\(b)-\(seed).mp4.latents.npy"))
-            XCTAssertGreaterThan(latentsA.count, 1000)
-            XCTAssertTrue(
-                latentsA == latentsB, "seed \(seed): the resumed latents differ from the uninterrupted render")
-            let posterA = try Data(contentsOf: spool.output.appendingPathComponent("\(a)-\(seed).png"))
-            let posterB = try Data(contentsOf: spool.output.appendingPathComponent("\(b)-\(seed).png"))
-            XCTAssertTrue(posterA == posterB, "seed \(seed): the posters differ")
-        }
+        try spool.assertSameRender("paused", "reference", seeds: [11, 12])
     }
 }

@@ -373,3 +373,19 @@ class DaemonTestCase: XCTestCase {
         super.tearDown()
     }
 }
+
+extension TestSpool {
+    /// The final latents (and the posters decoded from them) of jobs `a` and `b` are bit-identical.
+    func assertSameRender(_ a: String, _ b: String, seeds: [Int]) throws {
+        for seed in seeds {
+            let latentsA = try Data(contentsOf: output.appendingPathComponent("\(a)-\(seed).mp4.latents.npy"))
+            let latentsB = try Data(contentsOf: output.appendingPathComponent("\(b)-\(seed).mp4.latents.npy"))
+            XCTAssertGreaterThan(latentsA.count, 1000)
+            XCTAssertTrue(
+                latentsA == latentsB, "seed \(seed): the resumed latents differ from the uninterrupted render")
+            let posterA = try Data(contentsOf: output.appendingPathComponent("\(a)-\(seed).png"))
+            let posterB = try Data(contentsOf: output.appendingPathComponent("\(b)-\(seed).png"))
+            XCTAssertTrue(posterA == posterB, "seed \(seed): the posters differ")
+        }
+    }
+}
