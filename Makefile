@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?= -c release
 BIN = .build/release/skipdit
 
-.PHONY: all deps build test demo bench bench-slurm lint format install install-files deb clean fuzz test-sanitize soak
+.PHONY: all deps build test demo bench bench-cache bench-slurm lint format install install-files deb clean fuzz test-sanitize soak
 
 all: build
 
@@ -42,6 +42,18 @@ bench: build
 	$(BIN) bench forward
 	$(BIN) bench vae
 	$(BIN) bench cache --runs 3
+
+# The Skip-Cache speed/quality frontier of the demo model (README, "Adaptive Skip-Cache"): DDIM 50 and
+# 12 steps, every class, seeds 1-3, no cache, fixed N = 2, 3, 4 and the adaptive threshold sweep with
+# the reference's window and one that may cache from the first step; the plots go to docs/, the rows
+# to out/ and, together, to the demo model's calibration.
+bench-cache: build
+	mkdir -p out docs
+	$(BIN) bench cache --steps 50 --seeds 1,2,3 --thresholds 0.5,1,2,4,5,6,8,12,16,32 --adaptive-starts 900,1000 --json \
+		--plot docs/cache-frontier-ddim50.svg > out/cache-ddim50.jsonl
+	$(BIN) bench cache --steps 12 --seeds 1,2,3 --thresholds 0.25,0.5,1,2,4,8,16 --adaptive-starts 900,1000 --json \
+		--plot docs/cache-frontier-ddim12.svg > out/cache-ddim12.jsonl
+	cat out/cache-ddim50.jsonl out/cache-ddim12.jsonl > Models/demo/cache-calibration.jsonl
 
 # The Slurm executor's batch figure (README, "Running on a Slurm cluster"): one batch of demo-model jobs
 # by a local daemon and by a daemon on a private single-node cluster, in one run.

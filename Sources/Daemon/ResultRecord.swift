@@ -27,12 +27,14 @@ enum ResultRecord {
         slurm: YAMLValue? = nil
     ) -> YAMLValue {
         let videos: [YAMLValue] = result.videos.map { v in
-            .mapping([
+            var fields: [(String, YAMLValue)] = [
                 ("seed", .int(v.seed)), ("video", .string(v.path)), ("poster", .string(v.poster)),
                 ("file", .string(output.appendingPathComponent(v.path).path)), ("sha256", .string(v.sha256)),
                 ("full_steps", .int(v.fullSteps)), ("cached_steps", .int(v.cachedSteps)),
-                ("timings", timings(v.timings)),
-            ])
+            ]
+            // Adaptive Skip-Cache: which sampler steps (1-based, as progress counts them) ran full.
+            if let full = v.fullIterations { fields.append(("full_step_numbers", .sequence(full.map { .int($0 + 1) }))) }
+            return .mapping(fields + [("timings", timings(v.timings))])
         }
         var totals = result.timings
         totals["total"] = wallSeconds

@@ -43,19 +43,26 @@ final class SpoolRenderObserver: RenderObserver, @unchecked Sendable {
         }
     }
 
-    /// "denoising video 1/2, step 3/50, ETA 1m 20s".
+    /// "denoising video 1/2, step 3/50 (2 full, 1 cached), ETA 1m 20s".
     static func summary(_ p: RenderProgress) -> String {
         var text = phaseText(p)
-        if p.phase == .denoising { text += ", step \(p.step)/\(p.steps)" }
+        if p.phase == .denoising { text += ", " + record(p).stepText }
         if let eta = p.etaSeconds { text += ", ETA \(Durations.text(eta))" }
         return text
     }
 
+    /// The progress file's record of `p`.
+    static func record(_ p: RenderProgress) -> JobProgress {
+        let denoising = p.phase == .denoising
+        return JobProgress(
+            phase: phaseText(p), step: denoising ? p.step : 0, totalSteps: denoising ? p.steps : 0,
+            etaSeconds: p.etaSeconds, fullSteps: denoising ? p.fullSteps : nil,
+            cachedSteps: denoising ? p.cachedSteps : nil)
+    }
+
     func progress(_ p: RenderProgress) {
-        let phase = Self.phaseText(p)
-        let record = JobProgress(
-            phase: phase, step: p.phase == .denoising ? p.step : 0, totalSteps: p.phase == .denoising ? p.steps : 0,
-            etaSeconds: p.etaSeconds)
+        let record = Self.record(p)
+        let phase = record.phase
         do {
             try spool.writeProgress(record, for: job)
         } catch {

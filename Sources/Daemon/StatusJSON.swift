@@ -26,6 +26,8 @@ public struct StatusJSON: Encodable {
         var phase: String?
         var step: Int?
         var steps: Int?
+        var fullSteps: Int?
+        var cachedSteps: Int?
         var etaSeconds: Double?
         var updated: String?
         var cancelRequested: Bool
@@ -67,7 +69,7 @@ public struct StatusJSON: Encodable {
             Running(
                 id: job.id, host: job.lease?.owner.host, pid: job.lease?.owner.pid, phase: job.progress?.phase,
                 step: job.progress.map(\.step), steps: job.progress.map(\.totalSteps),
-                etaSeconds: job.progress?.etaSeconds, updated: job.progress.map { Self.time($0.updated) },
+                fullSteps: job.progress?.fullSteps, cachedSteps: job.progress?.cachedSteps, etaSeconds: job.progress?.etaSeconds, updated: job.progress.map { Self.time($0.updated) },
                 cancelRequested: job.cancelRequested, holdRequested: job.holdRequested)
         }
         queued = status.queued.map(Self.queued)

@@ -42,7 +42,7 @@ public enum StatusReport {
             var text = "  " + pad(job.id, width) + "  "
             if let p = job.progress {
                 text += p.phase
-                if p.totalSteps > 0 { text += ", step \(p.step)/\(p.totalSteps)" }
+                if p.totalSteps > 0 { text += ", " + p.stepText }
                 if let eta = p.etaSeconds { text += ", ETA \(Durations.text(eta))" }
             } else {
                 text += "starting"

@@ -57,8 +57,15 @@ extension RenderPlan {
             ("sampler", .string(sampler.rawValue)), ("steps", .int(steps)), ("guidance", .double(guidance)),
             (
                 "cache",
-                cache.map {
-                    .mapping([("interval", .int($0.interval)), ("start", .int($0.start)), ("stop", .int($0.stop))])
+                cache.map { c in
+                    guard let a = c.adaptive else {
+                        return .mapping([("interval", .int(c.interval)), ("start", .int(c.start)), ("stop", .int(c.stop))])
+                    }
+                    var fields: [(String, YAMLValue)] = [("policy", .string("adaptive"))]
+                    if let t = a.threshold { fields.append(("threshold", .double(t))) }
+                    if let p = a.targetPSNR { fields.append(("target_psnr", .double(p))) }
+                    fields += [("max_cached", .int(a.maxCached)), ("start", .int(c.start)), ("stop", .int(c.stop))]
+                    return .mapping(fields)
                 } ?? .string("off")
             ),
             ("fps", .int(fps)), ("priority", .int(priority)),

@@ -30,6 +30,8 @@ public struct ModelEntry: Sendable, Codable, Equatable {
     /// Frames per text-to-video clip (the sample config's `video_length`: 16 for the released model);
     /// class-to-video models render their checkpoint's frame count.
     public var frames: Int = ModelEntry.defaultTextToVideoFrames
+    /// The adaptive Skip-Cache calibration (`cache_calibration:`), which turns a target PSNR into a threshold.
+    public var cacheCalibration: CacheCalibration? = nil
 
     /// The official text-to-video sample config's `video_length`.
     public static let defaultTextToVideoFrames = 16
@@ -39,6 +41,7 @@ public struct ModelEntry: Sendable, Codable, Equatable {
 
     static let keys = [
         "task", "preset", "checkpoint", "base", "vae", "classes", "num_classes", "defaults", "heads", "frames",
+        "cache_calibration",
     ]
     static let defaultsKeys = SamplingOverrides.keys + ["seed", "negative_prompt"]
 
@@ -147,6 +150,19 @@ public struct ModelEntry: Sendable, Codable, Equatable {
             }
         }
 
+        var calibration: CacheCalibration? = nil
+        if let c = e["cache_calibration"], let url = readPath(c.value, key: "cache_calibration", directory: directory, reader: reader) {
+            do { calibration = try CacheCalibration(contentsOf: url) } catch let problem as CalibrationError {
+                sink.error(
+                    c.value.mark, "cannot use the cache calibration \(problem)",
+                    hint: "it is the output of `skipdit bench cache --model \(name) --json` (JSON lines)")
+            } catch {
+                sink.error(
+                    c.value.mark, "cannot read the cache calibration \(url.path): \(error.localizedDescription)",
+                    hint: "it is the output of `skipdit bench cache --model \(name) --json` (JSON lines)")
+            }
+        }
+
         let conditional = finalTask == .classToVideo && numClasses > 0
         var defaults = preset.defaults
         if finalTask == .classToVideo && !conditional { defaults.guidance = 1.0 }
@@ -163,7 +179,7 @@ public struct ModelEntry: Sendable, Codable, Equatable {
         guard sink.items.count == before, let checkpoint, let vae else { return nil }
         return ModelEntry(
             name: name, task: finalTask, preset: preset, checkpoint: checkpoint, base: base, vae: vae, classes: classes,
-            numClasses: numClasses, defaults: defaults, heads: heads, frames: frames)
+            numClasses: numClasses, defaults: defaults, heads: heads, frames: frames, cacheCalibration: calibration)
     }
 
     /// Merges a `defaults:` block over the preset's defaults.

@@ -190,6 +190,27 @@ extension RenderPlan {
             let base = d.cache ?? model.preset.defaults.cache ?? SkipCacheSettings(interval: 2, start: 900, stop: 50)
             cache = resolveCache(choice, base: base, mark: mark("cache"), sink: sink)
         }
+        if let target = cache?.adaptive?.targetPSNR, cache?.adaptive?.threshold == nil {
+            let at = job.sampling.cache == nil ? root : mark("cache")
+            if let calibration = model.cacheCalibration {
+                let start = cache?.start ?? 0
+                switch calibration.threshold(forTargetPSNR: target, sampler: sampler.rawValue, steps: steps, start: start) {
+                case .success(let point):
+                    cache?.adaptive?.threshold = point.threshold
+                    cache?.adaptive?.maxCached = point.maxCached
+                case .failure(let problem):
+                    sink.error(
+                        at, "cache target_psnr \(target): \(problem)",
+                        hint: "lower target_psnr, give `threshold:`, or calibrate at these settings (skipdit bench cache)")
+                }
+            } else {
+                sink.error(
+                    at, "cache target_psnr needs a calibration, and model '\(model.name)' has none",
+                    hint:
+                        "give `threshold:` instead, or save `skipdit bench cache --model \(model.name) --json` to a file and name it in the model's `cache_calibration:`"
+                )
+            }
+        }
         let fps = job.sampling.fps ?? d.fps
 
         // Seeds and outputs.
@@ -246,14 +267,33 @@ extension RenderPlan {
             priority: job.priority, videos: videos, limits: config.limits)
     }
 
-    /// Applies a cache choice over `base`; checks start > stop.
+    /// Applies a cache choice over `base`; checks start > stop, and that an adaptive policy has a
+    /// threshold or a target PSNR.
     static func resolveCache(_ choice: CacheChoice, base: SkipCacheSettings?, mark: YAMLMark, sink: DiagnosticSink)
         -> SkipCacheSettings?
     {
-        guard case .on(let interval, let start, let stop) = choice else { return nil }
+        guard case .on(let o) = choice else { return nil }
         let b = base ?? SkipCacheSettings(interval: 2, start: 900, stop: 50)
-        let settings = SkipCacheSettings(
-            interval: interval ?? b.interval, start: start ?? b.start, stop: stop ?? b.stop)
+        let adaptive =
+            o.policy.map { $0 == .adaptive } ?? (o.interval == nil && (o.namesAdaptiveField || b.adaptive != nil))
+        let (start, stop) = (o.start ?? b.start, o.stop ?? b.stop)
+        let settings: SkipCacheSettings
+        if adaptive {
+            var a = b.adaptive ?? AdaptiveCacheSettings()
+            if let t = o.threshold { (a.threshold, a.targetPSNR) = (t, nil) }
+            if let p = o.targetPSNR { (a.threshold, a.targetPSNR) = (nil, p) }
+            if let m = o.maxCached { a.maxCached = m }
+            guard a.threshold != nil || a.targetPSNR != nil else {
+                sink.error(
+                    mark, "the adaptive Skip-Cache policy needs 'threshold' or 'target_psnr'",
+                    hint: "e.g. `cache: { policy: adaptive, threshold: 4 }`")
+                return nil
+            }
+            settings = SkipCacheSettings(adaptive: a, start: start, stop: stop)
+        } else {
+            let interval = o.interval ?? (b.adaptive == nil ? b.interval : 2)
+            settings = SkipCacheSettings(interval: interval, start: start, stop: stop)
+        }
         guard settings.start > settings.stop else {
             sink.error(
                 mark, "cache start \(settings.start) must be above stop \(settings.stop)",

@@ -12,26 +12,41 @@ public enum Sampler: String, Sendable, Codable, CaseIterable {
     case ddpm, ddim
 }
 
-/// Skip-Cache parameters: a full step every `interval` calls; steps with t >= `start` are always full;
-/// the cache is dropped after the first step with t below `stop` (class-to-video: t < stop, the
-/// official `close_deepcache_at`; text-to-video: t <= stop, the official `N<gap>-<start>-<stop>` rule).
+/// Skip-Cache parameters: a full step every `interval` calls (or, adaptive, when the features moved);
+/// steps with t >= `start` are always full; the cache is dropped after the first step with t below
+/// `stop` (class-to-video: t < stop, the official `close_deepcache_at`; text-to-video: t <= stop, the
+/// official `N<gap>-<start>-<stop>` rule).
 public struct SkipCacheSettings: Sendable, Codable, Equatable, CustomStringConvertible {
-    /// Full step every `interval` calls (1: every step full).
+    /// Full step every `interval` calls (1: every step full); unused by the adaptive policy.
     public var interval: Int
     /// Steps with original timestep >= start are always full.
     public var start: Int
     /// Timestep threshold that ends caching.
     public var stop: Int
+    /// The adaptive policy (skipdit's addition); nil: the fixed interval of the reference.
+    public var adaptive: AdaptiveCacheSettings?
 
-    /// Creates settings.
+    /// Creates fixed-interval settings (the reference policy).
     public init(interval: Int, start: Int, stop: Int) {
         self.interval = interval
         self.start = start
         self.stop = stop
     }
 
-    /// The official text-to-video flag form, e.g. "N2-700-50".
-    public var description: String { "N\(interval)-\(start)-\(stop)" }
+    /// Creates adaptive settings.
+    public init(adaptive: AdaptiveCacheSettings, start: Int, stop: Int) {
+        self.init(interval: 1, start: start, stop: stop)
+        self.adaptive = adaptive
+    }
+
+    /// The official text-to-video flag form, e.g. "N2-700-50"; adaptive settings read
+    /// "adaptive-t0.08-c4-900-50" (threshold, most cached steps in a row, start, stop), or
+    /// "adaptive-psnr30-c4-900-50" before a target PSNR is resolved to a threshold.
+    public var description: String {
+        guard let a = adaptive else { return "N\(interval)-\(start)-\(stop)" }
+        let how = a.threshold.map { "t\($0)" } ?? a.targetPSNR.map { "psnr\($0)" } ?? "t?"
+        return "adaptive-\(how)-c\(a.maxCached)-\(start)-\(stop)"
+    }
 
     /// Parses "N<interval>-<start>-<stop>" (e.g. "N2-700-50").
     public init?(flag: String) {
@@ -47,6 +62,31 @@ public struct SkipCacheSettings: Sendable, Codable, Equatable, CustomStringConve
     public static let intervalRange = 1...1000
     /// Allowed start/stop values (original timesteps; start > stop).
     public static let timestepRange = 0...1000
+}
+
+/// The adaptive Skip-Cache policy's settings: a threshold on the relative change of the outer block
+/// pairs' output since the last full step, given directly or as a target PSNR that the model's
+/// calibration turns into a threshold when a plan is resolved.
+public struct AdaptiveCacheSettings: Sendable, Codable, Equatable {
+    /// The relative L1 change above which a step runs full (nil until resolved from `targetPSNR`).
+    public var threshold: Double?
+    /// The mean PSNR (dB, against the uncached video) the threshold was chosen for, if it was.
+    public var targetPSNR: Double?
+    /// At most this many cached steps in a row.
+    public var maxCached: Int
+
+    public init(threshold: Double? = nil, targetPSNR: Double? = nil, maxCached: Int = Self.defaultMaxCached) {
+        self.threshold = threshold
+        self.targetPSNR = targetPSNR
+        self.maxCached = maxCached
+    }
+
+    /// The default cap on consecutive cached steps.
+    public static let defaultMaxCached = 8
+    /// Allowed thresholds, target PSNRs (dB) and caps.
+    public static let thresholdRange = 0.0...1000.0
+    public static let targetPSNRRange = 10.0...100.0
+    public static let maxCachedRange = 1...1000
 }
 
 /// The sampling parameters a model uses when a job leaves them out.

@@ -81,7 +81,8 @@ public final class LatteT2VTransformer: @unchecked Sendable {
             "caption states must be (\(b), L, \(c.captionChannels)), got \(caption.shape)")
         precondition(timesteps.count == b, "one timestep per sample")
         let (hp, wp) = (h / p, w / p), s = hp * wp
-        let mode = cache?.mode(at: timesteps[0]) ?? .full
+        let plan = cache?.plan(at: timesteps[0]) ?? .full
+        var mode: StepMode = plan == .cached ? .cached : .full
 
         // Patch embedding of every frame (B·F, S, D) plus the 2-D position table.
         let frames = Layout.permute(x, [0, 2, 1, 3, 4])  // (B, F, C, H, W)
@@ -118,6 +119,12 @@ public final class LatteT2VTransformer: @unchecked Sendable {
         let cacheLayer = layers - branch
         var stack: [Tensor] = []
         for i in 0..<layers {
+            if i == branch, cache?.schedule.adaptive != nil {
+                if plan == .decideAfterOuterPairs {
+                    mode = cache?.decide(outerOutput: stream, timestep: timesteps[0]) ?? .full
+                }
+                if mode == .full { cache?.reference = stream.copy() }
+            }
             if mode == .cached && i >= branch && i < cacheLayer { continue }
             if i == cacheLayer, cache != nil {
                 if mode == .full {
@@ -171,7 +178,7 @@ public final class LatteT2VTransformer: @unchecked Sendable {
         }
         let out = projOut(normed, engine: engine)  // (B·F, S, p·p·2C)
         trace?("proj_out", out)
-        cache?.advance(after: timesteps[0])
+        cache?.advance(after: timesteps[0], ran: mode)
         let pixels = LatteKernels.unpatchify(
             out, batch: b, frames: f, channels: c.outChannels, rows: hp, cols: wp, patch: p)
         return Layout.permute(pixels, [0, 2, 1, 3, 4])  // (B, 2C, F, H, W)

@@ -87,7 +87,8 @@ public final class LatteTransformer: @unchecked Sendable {
         precondition(timesteps.count == b, "one timestep per sample")
         precondition(
             (labels != nil) == c.isClassConditional, "labels are required exactly for class-conditional models")
-        let mode = cache?.mode(at: timesteps[0]) ?? .full
+        let plan = cache?.plan(at: timesteps[0]) ?? .full
+        var mode: StepMode = plan == .cached ? .cached : .full
 
         // Patch embedding (B·F, T, D), then + pos_embed.
         var h = patchEmbed(LatteKernels.patchify(x, patch: c.patchSize), engine: engine)
@@ -114,6 +115,10 @@ public final class LatteTransformer: @unchecked Sendable {
         let cachePair = pairs - branch
         var stack: [Tensor] = []
         for k in 0..<pairs {
+            if k == branch, cache?.schedule.adaptive != nil {
+                if plan == .decideAfterOuterPairs { mode = cache?.decide(outerOutput: h, timestep: timesteps[0]) ?? .full }
+                if mode == .full { cache?.reference = h.copy() }
+            }
             if mode == .cached && k >= branch && k < cachePair { continue }
             if k == cachePair, cache != nil {
                 if mode == .full {
@@ -152,7 +157,7 @@ public final class LatteTransformer: @unchecked Sendable {
         }
         let o = finalLinear(normed, engine: engine)  // (B·F, T, p·p·2C)
         trace?("final_layer_out", o)
-        cache?.advance(after: timesteps[0])
+        cache?.advance(after: timesteps[0], ran: mode)
         return LatteKernels.unpatchify(
             o, batch: b, frames: f, channels: c.outChannels, rows: c.gridSize, cols: c.gridSize, patch: c.patchSize)
     }

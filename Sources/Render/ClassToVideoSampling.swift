@@ -42,7 +42,9 @@ struct ClassToVideoSampling: VideoSampling {
     {
         let noise = GaussianNoise(seed: UInt64(bitPattern: Int64(seed)))
         let initialCache = cache.map {
-            SkipCacheState(schedule: $0, counter: state.cacheCounter, cachedStream: state.cachedStream)
+            SkipCacheState(
+                schedule: $0, counter: state.cacheCounter, cachedStream: state.cachedStream,
+                reference: state.cacheReference, cachedRun: state.cachedRun, runStartChange: state.runStartChange)
         }
         var clock = StepClock()
         let steps = sampler.loop.sampler.diffusion.count

@@ -26,12 +26,17 @@ public struct RenderProgress: Sendable {
     public var etaSeconds: Double?
     /// The step just run (denoising only): full or cached, and its seconds.
     public var lastStep: StepTiming?
+    /// Full and cached steps of this video so far (denoising only).
+    public var fullSteps = 0
+    public var cachedSteps = 0
 }
 
-/// One sampler step's kind and duration.
+/// One sampler step's kind and duration, and the video's full and cached steps including it.
 public struct StepTiming: Sendable, Equatable {
     public var mode: StepMode
     public var seconds: Double
+    public var fullSteps = 0
+    public var cachedSteps = 0
 }
 
 public protocol RenderObserver: AnyObject {

@@ -104,7 +104,8 @@ public final class RenderPipeline: @unchecked Sendable {
                 observer.progress(
                     RenderProgress(
                         phase: .denoising, video: index, videos: plan.videos.count, step: step, steps: plan.steps,
-                        etaSeconds: eta, lastStep: timing))
+                        etaSeconds: eta, lastStep: timing, fullSteps: timing.fullSteps,
+                        cachedSteps: timing.cachedSteps))
             }
             observer.progress(
                 RenderProgress(
@@ -120,6 +121,7 @@ public final class RenderPipeline: @unchecked Sendable {
             }
             finished.fullSteps = state.fullSteps
             finished.cachedSteps = state.cachedSteps
+            if plan.cache?.adaptive != nil { finished.fullIterations = state.fullIterations }
             finished.timings["denoise"] = state.denoiseSeconds
             for (k, v) in finished.timings { timings[k, default: 0] += v }
             let done = state.finishedVideos + [finished]
@@ -163,7 +165,7 @@ public final class RenderPipeline: @unchecked Sendable {
             let sampling = ClassToVideoSampling(
                 sampler: sampler,
                 cache: plan.cache.map {
-                    SkipCacheSchedule(interval: $0.interval, start: $0.start, stop: $0.stop, stopRule: .below)
+                    Self.schedule($0, stopRule: .below, alphasCumprod: NoiseSchedule.linear().alphasCumprod)
                 }, checkpointEvery: checkpointEvery)
             return (sampling, model.vae)
         case .textToVideo:
@@ -187,10 +189,25 @@ public final class RenderPipeline: @unchecked Sendable {
             } catch { throw RenderError.unsupported("\(error)") }
             let sampling = TextToVideoSampling(
                 sampler: sampler,
-                cache: plan.cache.map { .textToVideo(interval: $0.interval, start: $0.start, stop: $0.stop) },
+                cache: plan.cache.map {
+                    Self.schedule($0, stopRule: .atOrBelow, alphasCumprod: scheduler.alphasCumprod.map(Double.init))
+                },
                 frames: frames, checkpointEvery: checkpointEvery)
             return (sampling, model.vae)
         }
+    }
+
+    /// A plan's Skip-Cache settings as the transformer's schedule (class-to-video stops after t < stop,
+    /// text-to-video after t <= stop; alphasCumprod: the sampler's ᾱ per training timestep). A plan's
+    /// adaptive threshold is always resolved.
+    static func schedule(_ c: SkipCacheSettings, stopRule: SkipCacheSchedule.StopRule, alphasCumprod: [Double])
+        -> SkipCacheSchedule
+    {
+        SkipCacheSchedule(
+            interval: c.interval, start: c.start, stop: c.stop, stopRule: stopRule,
+            adaptive: c.adaptive.map {
+                AdaptiveCachePolicy(threshold: $0.threshold ?? 0, maxCached: $0.maxCached, alphasCumprod: alphasCumprod)
+            })
     }
 
     private func checkLimits(_ plan: RenderPlan, frames: Int, pixels: Int) throws {

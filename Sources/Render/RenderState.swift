@@ -1,10 +1,12 @@
 // The resumable state of a render, saved every few sampler steps so that a render killed at any
 // point (kill -9, reboot) continues to bit-identical latents: which video, the next sampler
-// iteration, the latents, and the Skip-Cache state (counter and cached stream). The noise is
-// counter-based (GaussianNoise), so the seed and the iteration are its whole RNG state.
+// iteration, the latents, and the Skip-Cache state (counter, cached stream and, for the adaptive
+// policy, its reference stream and run length). The noise is counter-based (GaussianNoise), so the
+// seed and the iteration are its whole RNG state.
 //
 // File format: "SKIPDIT-STATE 1\n", a UInt32 little-endian header length, a JSON header, then the
-// raw little-endian float32 latents and (if any) the cached stream.
+// raw little-endian float32 latents, the cached stream and the adaptive reference (each if any).
+// States written before the adaptive policy existed lack its header fields and read as fixed ones.
 
 import Foundation
 import TensorCore
@@ -21,9 +23,15 @@ public struct RenderState: Sendable {
     /// Skip-Cache call counter, and the cached stream if one is held.
     public var cacheCounter: Int
     public var cachedStream: Tensor?
-    /// Full and cached steps run so far for this video.
+    /// Adaptive Skip-Cache: the reference stream, the cached steps since the last full one and the
+    /// change measured at the first of them.
+    public var cacheReference: Tensor?
+    public var cachedRun: Int
+    public var runStartChange: Double
+    /// Full and cached steps run so far for this video, and the iterations that ran full.
     public var fullSteps: Int
     public var cachedSteps: Int
+    public var fullIterations: [Int]
     /// Seconds spent denoising this video so far (across restarts).
     public var denoiseSeconds: Double
     /// Outputs of the finished videos (relative paths), kept so the result record lists them.
@@ -31,7 +39,8 @@ public struct RenderState: Sendable {
 
     public init(
         planDigest: String, videoIndex: Int, iteration: Int, latents: Tensor, cacheCounter: Int, cachedStream: Tensor?,
-        fullSteps: Int = 0, cachedSteps: Int = 0, denoiseSeconds: Double = 0, finishedVideos: [FinishedVideo]
+        cacheReference: Tensor? = nil, cachedRun: Int = 0, runStartChange: Double = 0, fullSteps: Int = 0, cachedSteps: Int = 0,
+        fullIterations: [Int] = [], denoiseSeconds: Double = 0, finishedVideos: [FinishedVideo]
     ) {
         self.planDigest = planDigest
         self.videoIndex = videoIndex
@@ -39,8 +48,12 @@ public struct RenderState: Sendable {
         self.latents = latents
         self.cacheCounter = cacheCounter
         self.cachedStream = cachedStream
+        self.cacheReference = cacheReference
+        self.cachedRun = cachedRun
+        self.runStartChange = runStartChange
         self.fullSteps = fullSteps
         self.cachedSteps = cachedSteps
+        self.fullIterations = fullIterations
         self.denoiseSeconds = denoiseSeconds
         self.finishedVideos = finishedVideos
     }
@@ -52,8 +65,12 @@ public struct RenderState: Sendable {
         var latentShape: [Int]
         var cacheCounter: Int
         var cachedShape: [Int]?
+        var referenceShape: [Int]?
+        var cachedRun: Int?
+        var runStartChange: Double?
         var fullSteps: Int
         var cachedSteps: Int
+        var fullIterations: [Int]?
         var denoiseSeconds: Double
         var finishedVideos: [FinishedVideo]
     }
@@ -64,8 +81,8 @@ public struct RenderState: Sendable {
     public func encoded() throws -> Data {
         let header = Header(
             planDigest: planDigest, videoIndex: videoIndex, iteration: iteration, latentShape: latents.shape,
-            cacheCounter: cacheCounter, cachedShape: cachedStream?.shape, fullSteps: fullSteps,
-            cachedSteps: cachedSteps,
+            cacheCounter: cacheCounter, cachedShape: cachedStream?.shape, referenceShape: cacheReference?.shape,
+            cachedRun: cachedRun, runStartChange: runStartChange, fullSteps: fullSteps, cachedSteps: cachedSteps, fullIterations: fullIterations,
             denoiseSeconds: denoiseSeconds, finishedVideos: finishedVideos)
         let json = try JSONEncoder().encode(header)
         var data = Self.magic
@@ -73,6 +90,7 @@ public struct RenderState: Sendable {
         data.append(json)
         latents.withUnsafeBufferPointer { data.append(Data(buffer: $0)) }
         cachedStream?.withUnsafeBufferPointer { data.append(Data(buffer: $0)) }
+        cacheReference?.withUnsafeBufferPointer { data.append(Data(buffer: $0)) }
         return data
     }
 
@@ -95,11 +113,14 @@ public struct RenderState: Sendable {
         // Counters the encoder never writes negative (a damaged file must not reach the sampler).
         let counters = [
             ("videoIndex", header.videoIndex), ("iteration", header.iteration), ("cacheCounter", header.cacheCounter),
-            ("fullSteps", header.fullSteps), ("cachedSteps", header.cachedSteps),
-        ]
+            ("fullSteps", header.fullSteps), ("cachedSteps", header.cachedSteps), ("cachedRun", header.cachedRun ?? 0),
+        ] + (header.fullIterations ?? []).map { ("fullIterations", $0) }
         for (name, value) in counters where value < 0 { throw fail("\(name) is \(value)") }
         guard header.denoiseSeconds.isFinite, header.denoiseSeconds >= 0 else {
             throw fail("denoiseSeconds is \(header.denoiseSeconds)")
+        }
+        if let change = header.runStartChange, !(change >= 0) {
+            throw fail("runStartChange is \(change)")
         }
         var offset = jsonStart + length
         func tensor(_ shape: [Int]) throws -> Tensor {
@@ -126,11 +147,13 @@ public struct RenderState: Sendable {
         }
         let latents = try tensor(header.latentShape)
         let cached = try header.cachedShape.map { try tensor($0) }
+        let reference = try header.referenceShape.map { try tensor($0) }
         guard offset == data.endIndex else { throw fail("\(data.endIndex - offset) trailing bytes") }
         return RenderState(
             planDigest: header.planDigest, videoIndex: header.videoIndex, iteration: header.iteration, latents: latents,
-            cacheCounter: header.cacheCounter, cachedStream: cached, fullSteps: header.fullSteps,
-            cachedSteps: header.cachedSteps, denoiseSeconds: header.denoiseSeconds,
+            cacheCounter: header.cacheCounter, cachedStream: cached, cacheReference: reference,
+            cachedRun: header.cachedRun ?? 0, runStartChange: header.runStartChange ?? 0, fullSteps: header.fullSteps, cachedSteps: header.cachedSteps,
+            fullIterations: header.fullIterations ?? [], denoiseSeconds: header.denoiseSeconds,
             finishedVideos: header.finishedVideos)
     }
 }
@@ -144,6 +167,8 @@ public struct FinishedVideo: Sendable, Codable, Equatable {
     public var sha256: String
     public var fullSteps: Int
     public var cachedSteps: Int
+    /// The sampler iterations (0-based) that ran full, listed for adaptive Skip-Cache renders; nil otherwise.
+    public var fullIterations: [Int]?
     /// Seconds per phase (denoise, decode, encode).
     public var timings: [String: Double]
 

@@ -23,14 +23,23 @@ extension RenderState {
         step: Int, of total: Int, mode: StepMode, latents: Tensor, cache: SkipCacheState?, clock: inout StepClock,
         checkpointEvery: Int, observer: RenderObserver, progress: (Int, StepTiming) -> Void
     ) throws {
-        if mode == .full { fullSteps += 1 } else { cachedSteps += 1 }
+        if mode == .full {
+            fullSteps += 1
+            fullIterations.append(step)
+        } else {
+            cachedSteps += 1
+        }
         iteration = step + 1
         self.latents = latents
         cacheCounter = cache?.counter ?? 0
         cachedStream = cache?.cachedStream
+        cacheReference = cache?.reference
+        cachedRun = cache?.cachedRun ?? 0
+        runStartChange = cache?.runStartChange ?? 0
         let seconds = clock.lap()
         denoiseSeconds += seconds
-        progress(step + 1, StepTiming(mode: mode, seconds: seconds))
+        progress(
+            step + 1, StepTiming(mode: mode, seconds: seconds, fullSteps: fullSteps, cachedSteps: cachedSteps))
         switch observer.control() {
         case .proceed:
             if step + 1 < total && (step + 1) % checkpointEvery == 0 { try observer.save(self) }

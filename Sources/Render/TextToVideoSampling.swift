@@ -40,7 +40,9 @@ struct TextToVideoSampling: VideoSampling {
         -> Tensor
     {
         let initialCache = cache.map {
-            SkipCacheState(schedule: $0, counter: state.cacheCounter, cachedStream: state.cachedStream)
+            SkipCacheState(
+                schedule: $0, counter: state.cacheCounter, cachedStream: state.cachedStream,
+                reference: state.cacheReference, cachedRun: state.cachedRun, runStartChange: state.runStartChange)
         }
         var clock = StepClock()
         let steps = sampler.scheduler.timesteps.count

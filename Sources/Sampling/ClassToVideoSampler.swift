@@ -67,8 +67,9 @@ public struct ClassToVideoSampler {
         return try loop.run(
             from: x, startIteration: start,
             model: { x, step in
-                mode = state?.mode(at: step.timestep) ?? .full
-                return modelOutput(x, step: step, cache: &state)
+                let out = modelOutput(x, step: step, cache: &state)
+                mode = state?.lastMode ?? .full
+                return out
             },
             noise: noise,
             observe: { step, out, result in

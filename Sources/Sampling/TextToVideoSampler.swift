@@ -55,9 +55,8 @@ public struct TextToVideoSampler {
         var x = x
         var state = cache
         for (i, t) in scheduler.timesteps.enumerated() where i >= start {
-            let mode = state?.mode(at: t) ?? .full
             x = scheduler.step(sample: x, eps: eps(x, timestep: t, cache: &state), timestep: t)
-            try observe(Iteration(index: i, timestep: t, mode: mode, latents: x, cache: state))
+            try observe(Iteration(index: i, timestep: t, mode: state?.lastMode ?? .full, latents: x, cache: state))
         }
         return x
     }

@@ -59,6 +59,8 @@ extension SpoolDirectory {
             ("total_steps", .int(progress.totalSteps)),
         ]
         if let eta = progress.etaSeconds { fields.append(("eta_seconds", .double(eta))) }
+        if let full = progress.fullSteps { fields.append(("full_steps", .int(full))) }
+        if let cached = progress.cachedSteps { fields.append(("cached_steps", .int(cached))) }
         fields.append(("updated", .string(Timestamp.format(progress.updated))))
         let url = job.directory.appendingPathComponent(SpoolLayout.progressFile)
         try FileOps.writeAtomically(Data(RecordYAML.emit(fields).utf8), to: url)
@@ -75,7 +77,7 @@ extension SpoolDirectory {
         let updated = fields["updated"]?.stringValue.flatMap(Timestamp.parse) ?? Date(timeIntervalSince1970: 0)
         return JobProgress(
             phase: phase, step: step, totalSteps: total, etaSeconds: fields["eta_seconds"]?.doubleValue,
-            updated: updated)
+            fullSteps: fields["full_steps"]?.intValue, cachedSteps: fields["cached_steps"]?.intValue, updated: updated)
     }
 
     /// Stores the job's resumable render state atomically (processing/<id>/checkpoint.bin).

@@ -102,16 +102,32 @@ public struct JobProgress: Sendable, Equatable {
     public var totalSteps: Int
     /// Estimated seconds until the job ends, when known.
     public var etaSeconds: Double?
+    /// Of the current video's steps so far, how many ran full and how many cached (Skip-Cache), when known.
+    public var fullSteps: Int?
+    public var cachedSteps: Int?
     /// When this progress was written.
     public var updated: Date
 
     /// Creates a progress record.
-    public init(phase: String, step: Int, totalSteps: Int, etaSeconds: Double? = nil, updated: Date = Date()) {
+    public init(
+        phase: String, step: Int, totalSteps: Int, etaSeconds: Double? = nil, fullSteps: Int? = nil,
+        cachedSteps: Int? = nil, updated: Date = Date()
+    ) {
         self.phase = phase
         self.step = step
         self.totalSteps = totalSteps
         self.etaSeconds = etaSeconds
+        self.fullSteps = fullSteps
+        self.cachedSteps = cachedSteps
         self.updated = updated
+    }
+
+    /// "step 12/50 (8 full, 4 cached)", or "" outside the steps of a phase.
+    public var stepText: String {
+        guard totalSteps > 0 else { return "" }
+        var text = "step \(step)/\(totalSteps)"
+        if let full = fullSteps, let cached = cachedSteps, cached > 0 { text += " (\(full) full, \(cached) cached)" }
+        return text
     }
 }
 

@@ -1,6 +1,7 @@
 // skipdit bench cache — Skip-Cache speed-up and quality (PSNR/SSIM against the uncached video of the
 // same class and seed) on a class-to-video model of a daemon config; by default the shipped demo
-// model (etc/skipdit/demo.yaml), every class, seeds 1-3, N = 2, 3, 4.
+// model (etc/skipdit/demo.yaml), every class, seeds 1-3, fixed N = 2, 3, 4 and an adaptive threshold
+// sweep. `--json` rows are a calibration a model entry can name; `--plot` draws the frontier.
 
 import ArgumentParser
 import Benchmarks
@@ -14,8 +15,11 @@ struct BenchCacheCommand: ParsableCommand {
         commandName: "cache",
         abstract: "Skip-Cache speed-up and PSNR/SSIM of cached against uncached videos (same class and seed).",
         discussion: """
-            Sampler, steps and guidance default to the model entry's defaults. Times are the denoise loop \
-            only (decode and encode do not depend on N); speed-ups are against N = 1 (no cache).
+            Compares no cache, the fixed interval N (the reference) and the adaptive policy at each \
+            threshold. Sampler, steps, guidance and the timestep window default to the model entry's \
+            defaults. Times are the denoise loop only (decode and encode do not depend on the cache); \
+            speed-ups are against no cache. The --json lines, saved to a file and named in a model \
+            entry's `cache_calibration:`, let jobs ask for `cache: { policy: adaptive, target_psnr: P }`.
             """)
 
     @Option(help: "The daemon configuration holding the model.")
@@ -30,8 +34,20 @@ struct BenchCacheCommand: ParsableCommand {
     @Option(help: "Seeds, comma-separated.")
     var seeds = "1,2,3"
 
-    @Option(help: "Cache intervals N to compare with no cache, comma-separated.")
+    @Option(help: "Fixed cache intervals N to compare with no cache, comma-separated (\"\": none).")
     var intervals = "2,3,4"
+
+    @Option(help: "Adaptive thresholds to sweep, comma-separated (\"\": none).")
+    var thresholds = "0.5,1,2,4,8,16,32"
+
+    @Option(help: "Adaptive: at most this many cached steps in a row.")
+    var maxCached = AdaptiveCacheSettings.defaultMaxCached
+
+    @Option(help: "Window starts (timesteps at or above which every step is full) to sweep the adaptive policy at, comma-separated (default: the model's).")
+    var adaptiveStarts: String?
+
+    @Option(help: "Sampler, ddim or ddpm (default: the model's).")
+    var sampler: String?
 
     @Option(help: "Sampler steps (default: the model's).")
     var steps: Int?
@@ -48,17 +64,46 @@ struct BenchCacheCommand: ParsableCommand {
     @Option(help: "Write every compared video's frames to this folder as .npy (F, H, W, 3) uint8.")
     var frames: String?
 
-    @Flag(help: "Print one JSON object per N and line instead of a table.")
+    @Option(help: "Write the speed/quality frontier to this SVG file.")
+    var plot: String?
+
+    @Option(help: "Measure nothing: read the rows of an earlier --json run from this file (with --plot: draw them).")
+    var rows: String?
+
+    @Flag(help: "Print one JSON object per setting and line instead of a table.")
     var json = false
 
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
-        guard (try? list(intervals))?.allSatisfy({ $0 >= 1 }) == true else {
-            throw ValidationError("--intervals must be positive integers, e.g. 2,3,4")
+        guard (try? list(intervals))?.allSatisfy({ $0 >= 2 }) == true else {
+            throw ValidationError("--intervals must be integers of at least 2, e.g. 2,3,4")
+        }
+        guard let ts = try? doubles(thresholds), ts.allSatisfy({ AdaptiveCacheSettings.thresholdRange.contains($0) }) else {
+            throw ValidationError("--thresholds must be numbers in \(AdaptiveCacheSettings.thresholdRange), e.g. 0.05,0.1")
+        }
+        guard AdaptiveCacheSettings.maxCachedRange.contains(maxCached) else {
+            throw ValidationError("--max-cached must be at least 1")
+        }
+        if let a = adaptiveStarts {
+            guard (try? list(a))?.allSatisfy({ (1...1000).contains($0) }) == true else {
+                throw ValidationError("--adaptive-starts must be timesteps 1...1000, e.g. 900,1000")
+            }
+        }
+        if let sampler, Sampler(rawValue: sampler) == nil {
+            throw ValidationError("--sampler must be ddim or ddpm")
         }
         guard (try? list(seeds))?.isEmpty == false else {
             throw ValidationError("--seeds must be integers, e.g. 1,2,3")
+        }
+    }
+
+    private func doubles(_ text: String) throws -> [Double] {
+        try text.split(separator: ",").map {
+            guard let v = Double($0.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("'\($0)' is not a number")
+            }
+            return v
         }
     }
 
@@ -72,6 +117,13 @@ struct BenchCacheCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let rows {
+            var saved = try Self.readRows(rows)
+            CacheQualityBenchmark.markCliffs(&saved)
+            if !json { print(CacheQualityBenchmark.table(saved)) }
+            try plot.map { try Self.writePlot(saved, to: $0, title: "Skip-Cache speed/quality frontier: \(saved.first?.setting ?? rows)") }
+            return
+        }
         var daemonConfig = try DaemonConfig.load(contentsOf: URL(fileURLWithPath: config))
         if let threads { daemonConfig.compute.threads = threads }
         let entry: ModelEntry
@@ -106,15 +158,20 @@ struct BenchCacheCommand: ParsableCommand {
         } else {
             classIds = Array(0..<entry.numClasses)
         }
+        let window = entry.defaults.cache ?? SkipCacheSettings(interval: 2, start: 900, stop: 50)
+        let starts = try adaptiveStarts.map(list) ?? [window.start]
+        let settings =
+            try list(intervals).map { CacheSetting.fixed($0, start: window.start, stop: window.stop) }
+            + starts.flatMap { start in
+                try doubles(thresholds).map {
+                    CacheSetting.adaptive(threshold: $0, maxCached: maxCached, start: start, stop: window.stop)
+                }
+            }
+        let method = (sampler.flatMap(Sampler.init) ?? entry.defaults.sampler) == .ddpm ? SamplerMethod.ddpm : .ddim
         var bench = CacheQualityBenchmark(
             checkpoint: entry.checkpoint, vae: entry.vae, heads: entry.heads, classes: classIds, seeds: try list(seeds),
-            method: entry.defaults.sampler == .ddpm ? .ddpm : .ddim, steps: steps ?? entry.defaults.steps,
-            guidance: Float(guidance ?? (entry.isConditional ? entry.defaults.guidance : 1.0)),
-            intervals: try list(intervals))
-        if let c = entry.defaults.cache {
-            bench.start = c.start
-            bench.stop = c.stop
-        }
+            method: method, steps: steps ?? entry.defaults.steps,
+            guidance: Float(guidance ?? (entry.isConditional ? entry.defaults.guidance : 1.0)), settings: settings)
         bench.runs = runs
         bench.framesDirectory = frames.map { URL(fileURLWithPath: $0) }
         let engine = try ModelCache().engine(for: daemonConfig.compute)
@@ -125,9 +182,34 @@ struct BenchCacheCommand: ParsableCommand {
                 if let data = try? encoder.encode(row) { print(String(decoding: data, as: UTF8.self)) }
             } else {
                 FileHandle.standardError.write(
-                    Data("  N=\(row.interval): \(String(format: "%.3f", row.seconds)) s\n".utf8))
+                    Data("  \(row.label(defaultStart: window.start)): \(String(format: "%.3f", row.seconds)) s\n".utf8))
             }
         }
         if !json { print(CacheQualityBenchmark.table(rows)) }
+        if let plot {
+            let title = "Skip-Cache speed/quality frontier: \(entry.name), \(method.rawValue) \(bench.steps) steps"
+            try Self.writePlot(rows, to: plot, title: title)
+        }
+    }
+
+    private static func writePlot(_ rows: [CacheQualityResult], to path: String, title: String) throws {
+        do {
+            try Data(FrontierPlot.svg(rows, title: title).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw ValidationError("cannot write the plot \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// The rows of a `--json` run (one JSON object per line).
+    private static func readRows(_ path: String) throws -> [CacheQualityResult] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ValidationError("cannot read \(path): \(error.localizedDescription)")
+        }
+        return try text.split(separator: "\n").enumerated().map { n, line in
+            do { return try JSONDecoder().decode(CacheQualityResult.self, from: Data(line.utf8)) } catch {
+                throw ValidationError("\(path):\(n + 1): not a bench cache row (\(error))")
+            }
+        }
     }
 }

@@ -65,5 +65,13 @@ final class StatusReportTests: XCTestCase {
         XCTAssertTrue(lines[recent + 1].hasSuffix("  done    ok"), text)
         XCTAssertTrue(lines[recent + 2].hasSuffix("  failed  bad: bad.yaml:2:8: error: unknown model 'm' …"), text)
         XCTAssertEqual(lines.last, "")
+
+        // With Skip-Cache, the progress file carries the video's full and cached steps, and status shows them.
+        try spool.writeProgress(
+            JobProgress(
+                phase: "denoising video 1/2", step: 12, totalSteps: 50, etaSeconds: 190, fullSteps: 8, cachedSteps: 4),
+            for: running)
+        let cached = StatusReport.text(try spool.status(recent: 5, priority: priority), spool: spool.root)
+        XCTAssertTrue(cached.contains("denoising video 1/2, step 12/50 (8 full, 4 cached), ETA 3m 10s"), cached)
     }
 }
