@@ -4,6 +4,9 @@ the Latte T2V-skip transformer together, with the reference diffusion of the cla
 by clamp(1/SNR, 1, 100); latents of standard deviation 2.5), caption dropout 0.1 to the negative
 prompt "" (classifier-free guidance, built as the pipeline builds it: text.py) and EMAs of both nets.
 
+Timesteps: half of each batch (--high-noise) is drawn from [600, 1000), where a sample's motion is
+decided; drawn uniformly, the model learned the caption's colour but not its motion (README).
+
 Augmentation: a clip played backwards gets its mirrored caption (left <-> right, up <-> down,
 grow <-> shrink; bounce stays), which makes the frame order matter (the class-to-video demo's lesson),
 unless the mirrored combination is one of the held-out ones.
@@ -35,7 +38,7 @@ from text import condition
 
 p = argparse.ArgumentParser()
 p.add_argument("--work", type=pathlib.Path, required=True)
-p.add_argument("--steps", type=int, default=6000)
+p.add_argument("--steps", type=int, default=8000)
 p.add_argument("--batch", type=int, default=16)
 p.add_argument("--lr", type=float, default=1e-3)
 p.add_argument("--clips", type=int, default=2400)
@@ -46,6 +49,9 @@ p.add_argument("--save-every", type=int, default=250)
 p.add_argument("--drop", type=float, default=0.1, help="caption dropout (classifier-free guidance)")
 p.add_argument("--latent-std", type=float, default=2.5)
 p.add_argument("--weight-cap", type=float, default=100.0)
+p.add_argument("--high-noise", type=float, default=0.5,
+               help="share of each batch whose timestep is drawn from [600, 1000) instead of [0, 1000): "
+                    "where a sample's motion is decided (see mirror_gap)")
 args = p.parse_args()
 make_deterministic(args.seed)
 
@@ -158,6 +164,9 @@ while step < args.steps:
     z[rev] = z[rev].flip(1)
     drop = torch.rand(args.batch, generator=g) < args.drop
     t = torch.randint(0, 1000, (args.batch,), generator=g)
+    if args.high_noise > 0:
+        high = torch.rand(args.batch, generator=g) < args.high_noise
+        t = torch.where(high, torch.randint(600, 1000, (args.batch,), generator=g), t)
     noise = torch.randn(z.shape, generator=g)
     captions = [random_caption(attrs[i], words, mirrored=bool(r)) for i, r in zip(idx.tolist(), rev)]
     z, noise = z.permute(0, 2, 1, 3, 4), noise.permute(0, 2, 1, 3, 4)  # (B, C, F, h, w)
