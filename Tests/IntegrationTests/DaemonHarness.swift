@@ -101,9 +101,9 @@ final class TestSpool {
     }
 
     /// The model entry `name` on the tiny class-to-video fixture (5 classes, 2 heads), 6 DDIM steps.
-    static func tinyModel(_ name: String, checkpoint: String? = nil) -> String {
+    static func tinyModel(_ name: String, checkpoint: String? = nil, vae: String? = nil) -> String {
         let c2v = Fixtures.suite("c2v").appendingPathComponent("ckpt_cond.pt").path
-        let vae = Fixtures.suite("vae").appendingPathComponent("model/diffusers_safetensors").path
+        let vae = vae ?? Fixtures.suite("vae").appendingPathComponent("model/diffusers_safetensors").path
         return """
               \(name):
                 preset: demo

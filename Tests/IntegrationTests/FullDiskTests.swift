@@ -5,6 +5,7 @@
 // intact, and the daemon goes on serving.
 
 import Foundation
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -156,6 +157,17 @@ final class FullDiskTests: DaemonTestCase {
             SmallFilesystem.run("/bin/chown", ["-R", "nobody", spool.spool.path, spool.output.path])
             SmallFilesystem.run("/bin/chown", ["root", locked.path])
             SmallFilesystem.run("/bin/chmod", ["0755", spool.root.path])
+            // nobody may not see the checkout (a clone in a 0700 folder): give it copies of the model.
+            let models = spool.root.appendingPathComponent("models")
+            try FileManager.default.createDirectory(at: models, withIntermediateDirectories: true)
+            let checkpoint = models.appendingPathComponent("ckpt_cond.pt")
+            let vae = models.appendingPathComponent("vae")
+            try FileManager.default.copyItem(
+                at: Fixtures.suite("c2v").appendingPathComponent("ckpt_cond.pt"), to: checkpoint)
+            try FileManager.default.copyItem(
+                at: Fixtures.suite("vae").appendingPathComponent("model/diffusers_safetensors"), to: vae)
+            SmallFilesystem.run("/bin/chmod", ["-R", "a+rX", models.path])
+            try spool.writeConfig(models: [TestSpool.tinyModel("tiny", checkpoint: checkpoint.path, vae: vae.path)])
             user = "nobody"
         } else {
             try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: locked.path)
