@@ -152,13 +152,12 @@ public struct ModelEntry: Sendable, Codable, Equatable {
 
         var calibration: CacheCalibration? = nil
         if let c = e["cache_calibration"], let url = readPath(c.value, key: "cache_calibration", directory: directory, reader: reader) {
-            do { calibration = try CacheCalibration(contentsOf: url) } catch let problem as CalibrationError {
+            do { calibration = try CacheCalibration(contentsOf: url) } catch {
+                let problem =
+                    (error as? CalibrationError).map { "use the cache calibration \($0)" }
+                    ?? "read the cache calibration \(url.path): \(error.localizedDescription)"
                 sink.error(
-                    c.value.mark, "cannot use the cache calibration \(problem)",
-                    hint: "it is the output of `skipdit bench cache --model \(name) --json` (JSON lines)")
-            } catch {
-                sink.error(
-                    c.value.mark, "cannot read the cache calibration \(url.path): \(error.localizedDescription)",
+                    c.value.mark, "cannot \(problem)",
                     hint: "it is the output of `skipdit bench cache --model \(name) --json` (JSON lines)")
             }
         }

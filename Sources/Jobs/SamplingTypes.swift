@@ -40,8 +40,8 @@ public struct SkipCacheSettings: Sendable, Codable, Equatable, CustomStringConve
     }
 
     /// The official text-to-video flag form, e.g. "N2-700-50"; adaptive settings read
-    /// "adaptive-t0.08-c4-900-50" (threshold, most cached steps in a row, start, stop), or
-    /// "adaptive-psnr30-c4-900-50" before a target PSNR is resolved to a threshold.
+    /// "adaptive-t4.0-c8-900-50" (threshold, most cached steps in a row, start, stop), or
+    /// "adaptive-psnr30.0-c8-900-50" before a target PSNR is resolved to a threshold.
     public var description: String {
         guard let a = adaptive else { return "N\(interval)-\(start)-\(stop)" }
         let how = a.threshold.map { "t\($0)" } ?? a.targetPSNR.map { "psnr\($0)" } ?? "t?"
@@ -64,11 +64,11 @@ public struct SkipCacheSettings: Sendable, Codable, Equatable, CustomStringConve
     public static let timestepRange = 0...1000
 }
 
-/// The adaptive Skip-Cache policy's settings: a threshold on the relative change of the outer block
-/// pairs' output since the last full step, given directly or as a target PSNR that the model's
-/// calibration turns into a threshold when a plan is resolved.
+/// The adaptive Skip-Cache policy's settings: a threshold on the estimated error of caching a step
+/// (Latte's AdaptiveCachePolicy), given directly or as a target PSNR that the model's calibration
+/// turns into a threshold when a plan is resolved.
 public struct AdaptiveCacheSettings: Sendable, Codable, Equatable {
-    /// The relative L1 change above which a step runs full (nil until resolved from `targetPSNR`).
+    /// The estimated error above which a step runs full (nil until resolved from `targetPSNR`).
     public var threshold: Double?
     /// The mean PSNR (dB, against the uncached video) the threshold was chosen for, if it was.
     public var targetPSNR: Double?

@@ -119,11 +119,8 @@ public final class LatteT2VTransformer: @unchecked Sendable {
         let cacheLayer = layers - branch
         var stack: [Tensor] = []
         for i in 0..<layers {
-            if i == branch, cache?.schedule.adaptive != nil {
-                if plan == .decideAfterOuterPairs {
-                    mode = cache?.decide(outerOutput: stream, timestep: timesteps[0]) ?? .full
-                }
-                if mode == .full { cache?.reference = stream.copy() }
+            if i == branch, let m = cache?.outerPairsRan(output: stream, plan: plan, timestep: timesteps[0]) {
+                mode = m
             }
             if mode == .cached && i >= branch && i < cacheLayer { continue }
             if i == cacheLayer, cache != nil {

@@ -115,10 +115,7 @@ public final class LatteTransformer: @unchecked Sendable {
         let cachePair = pairs - branch
         var stack: [Tensor] = []
         for k in 0..<pairs {
-            if k == branch, cache?.schedule.adaptive != nil {
-                if plan == .decideAfterOuterPairs { mode = cache?.decide(outerOutput: h, timestep: timesteps[0]) ?? .full }
-                if mode == .full { cache?.reference = h.copy() }
-            }
+            if k == branch, let m = cache?.outerPairsRan(output: h, plan: plan, timestep: timesteps[0]) { mode = m }
             if mode == .cached && k >= branch && k < cachePair { continue }
             if k == cachePair, cache != nil {
                 if mode == .full {

@@ -175,6 +175,17 @@ public struct SkipCacheState: Sendable {
         return plan(at: t) == .cached ? .cached : .full
     }
 
+    /// Called by a forward once the outer pairs ran, with their output `stream` (the stream entering
+    /// the first skippable pair) and the call's `plan`: returns the call's mode. An adaptive state
+    /// decides here when the plan says so, and a full call stores `stream` as its reference.
+    public mutating func outerPairsRan(output stream: Tensor, plan: StepPlan, timestep t: Int) -> StepMode {
+        var mode: StepMode = plan == .cached ? .cached : .full
+        guard schedule.adaptive != nil else { return mode }
+        if plan == .decideAfterOuterPairs { mode = decide(outerOutput: stream, timestep: t) }
+        if mode == .full { reference = stream.copy() }
+        return mode
+    }
+
     /// Adaptive: decides the call at timestep t from the outer pairs' output `stream` (the layout of
     /// `reference`): full when the estimated error w(t)·(d/d1)² exceeds the threshold (see the top
     /// of this file). Summed in a fixed order in Float64, so the decision does not depend on the

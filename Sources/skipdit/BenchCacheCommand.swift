@@ -67,7 +67,7 @@ struct BenchCacheCommand: ParsableCommand {
     @Option(help: "Write the speed/quality frontier to this SVG file.")
     var plot: String?
 
-    @Option(help: "Measure nothing: read the rows of an earlier --json run from this file (with --plot: draw them).")
+    @Option(help: "Measure nothing: read the rows of an earlier --json run from this file, print them and (with --plot) draw them.")
     var rows: String?
 
     @Flag(help: "Print one JSON object per setting and line instead of a table.")
@@ -76,41 +76,35 @@ struct BenchCacheCommand: ParsableCommand {
     func validate() throws {
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
-        guard (try? list(intervals))?.allSatisfy({ $0 >= 2 }) == true else {
+        guard (try? numbers(intervals, as: Int.self))?.allSatisfy({ $0 >= 2 }) == true else {
             throw ValidationError("--intervals must be integers of at least 2, e.g. 2,3,4")
         }
-        guard let ts = try? doubles(thresholds), ts.allSatisfy({ AdaptiveCacheSettings.thresholdRange.contains($0) }) else {
-            throw ValidationError("--thresholds must be numbers in \(AdaptiveCacheSettings.thresholdRange), e.g. 0.05,0.1")
+        guard let ts = try? numbers(thresholds, as: Double.self),
+            ts.allSatisfy({ AdaptiveCacheSettings.thresholdRange.contains($0) })
+        else {
+            throw ValidationError("--thresholds must be numbers in \(AdaptiveCacheSettings.thresholdRange), e.g. 2,4,8")
         }
         guard AdaptiveCacheSettings.maxCachedRange.contains(maxCached) else {
             throw ValidationError("--max-cached must be at least 1")
         }
         if let a = adaptiveStarts {
-            guard (try? list(a))?.allSatisfy({ (1...1000).contains($0) }) == true else {
+            guard (try? numbers(a, as: Int.self))?.allSatisfy({ (1...1000).contains($0) }) == true else {
                 throw ValidationError("--adaptive-starts must be timesteps 1...1000, e.g. 900,1000")
             }
         }
         if let sampler, Sampler(rawValue: sampler) == nil {
             throw ValidationError("--sampler must be ddim or ddpm")
         }
-        guard (try? list(seeds))?.isEmpty == false else {
+        guard (try? numbers(seeds, as: Int.self))?.isEmpty == false else {
             throw ValidationError("--seeds must be integers, e.g. 1,2,3")
         }
     }
 
-    private func doubles(_ text: String) throws -> [Double] {
+    /// A comma-separated list of numbers ("": none).
+    private func numbers<T: LosslessStringConvertible>(_ text: String, as: T.Type) throws -> [T] {
         try text.split(separator: ",").map {
-            guard let v = Double($0.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("'\($0)' is not a number")
-            }
-            return v
-        }
-    }
-
-    private func list(_ text: String) throws -> [Int] {
-        try text.split(separator: ",").map {
-            guard let v = Int($0.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("'\($0)' is not an integer")
+            guard let v = T($0.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("'\($0)' is not \(T.self == Int.self ? "an integer" : "a number")")
             }
             return v
         }
@@ -120,7 +114,7 @@ struct BenchCacheCommand: ParsableCommand {
         if let rows {
             var saved = try Self.readRows(rows)
             CacheQualityBenchmark.markCliffs(&saved)
-            if !json { print(CacheQualityBenchmark.table(saved)) }
+            if json { saved.forEach(Self.printJSON) } else { print(CacheQualityBenchmark.table(saved)) }
             try plot.map { try Self.writePlot(saved, to: $0, title: "Skip-Cache speed/quality frontier: \(saved.first?.setting ?? rows)") }
             return
         }
@@ -159,17 +153,17 @@ struct BenchCacheCommand: ParsableCommand {
             classIds = Array(0..<entry.numClasses)
         }
         let window = entry.defaults.cache ?? SkipCacheSettings(interval: 2, start: 900, stop: 50)
-        let starts = try adaptiveStarts.map(list) ?? [window.start]
+        let starts = try adaptiveStarts.map { try numbers($0, as: Int.self) } ?? [window.start]
         let settings =
-            try list(intervals).map { CacheSetting.fixed($0, start: window.start, stop: window.stop) }
+            try numbers(intervals, as: Int.self).map { CacheSetting.fixed($0, start: window.start, stop: window.stop) }
             + starts.flatMap { start in
-                try doubles(thresholds).map {
+                try numbers(thresholds, as: Double.self).map {
                     CacheSetting.adaptive(threshold: $0, maxCached: maxCached, start: start, stop: window.stop)
                 }
             }
         let method = (sampler.flatMap(Sampler.init) ?? entry.defaults.sampler) == .ddpm ? SamplerMethod.ddpm : .ddim
         var bench = CacheQualityBenchmark(
-            checkpoint: entry.checkpoint, vae: entry.vae, heads: entry.heads, classes: classIds, seeds: try list(seeds),
+            checkpoint: entry.checkpoint, vae: entry.vae, heads: entry.heads, classes: classIds, seeds: try numbers(seeds, as: Int.self),
             method: method, steps: steps ?? entry.defaults.steps,
             guidance: Float(guidance ?? (entry.isConditional ? entry.defaults.guidance : 1.0)), settings: settings)
         bench.runs = runs
@@ -177,9 +171,7 @@ struct BenchCacheCommand: ParsableCommand {
         let engine = try ModelCache().engine(for: daemonConfig.compute)
         let rows = try bench.run(engine: engine) { row in
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                if let data = try? encoder.encode(row) { print(String(decoding: data, as: UTF8.self)) }
+                Self.printJSON(row)
             } else {
                 FileHandle.standardError.write(
                     Data("  \(row.label(defaultStart: window.start)): \(String(format: "%.3f", row.seconds)) s\n".utf8))
@@ -190,6 +182,13 @@ struct BenchCacheCommand: ParsableCommand {
             let title = "Skip-Cache speed/quality frontier: \(entry.name), \(method.rawValue) \(bench.steps) steps"
             try Self.writePlot(rows, to: plot, title: title)
         }
+    }
+
+    /// One row as a JSON line (sorted keys), the calibration format.
+    private static func printJSON(_ row: CacheQualityResult) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let data = try? encoder.encode(row) { print(String(decoding: data, as: UTF8.self)) }
     }
 
     private static func writePlot(_ rows: [CacheQualityResult], to path: String, title: String) throws {
