@@ -87,7 +87,9 @@ let package = Package(
             ]),
         .target(
             name: "Benchmarks",
-            dependencies: ["TensorCore", "Checkpoints", "Latte", "VAE", "TextEncoder", "Diffusion", "Sampling"]),
+            dependencies: [
+                "TensorCore", "Checkpoints", "Latte", "VAE", "TextEncoder", "Diffusion", "Sampling", "Jobs", "Render",
+            ]),
         .executableTarget(
             name: "skipdit",
             dependencies: [

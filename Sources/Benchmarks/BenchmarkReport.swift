@@ -19,22 +19,27 @@ public enum BenchmarkReport {
         try JSONDecoder().decode(BenchmarkResult.self, from: Data(line.utf8))
     }
 
-    /// An aligned table: one row per result, with best and median time and GFLOP/s.
+    /// An aligned table: one row per result, with best and median time and GFLOP/s (and the
+    /// fraction of the GEMM peak, when a result has one).
     public static func table(_ results: [BenchmarkResult]) -> String {
-        let header = [
-            "benchmark", "backend", "precision", "shape", "best s", "median s", "best GFLOP/s",
-            "median GFLOP/s", "runs", "library",
-        ]
-        let rows = results.map { r -> [String] in
+        let withPeak = results.contains { $0.ofPeak != nil }
+        let header =
             [
+                "benchmark", "backend", "precision", "shape", "best s", "median s", "best GFLOP/s",
+                "median GFLOP/s", "runs",
+            ] + (withPeak ? ["of peak"] : []) + ["library"]
+        let rows = results.map { r -> [String] in
+            var cells: [String] = [
                 r.name, r.backend, r.precision, r.shape, fixed(r.seconds, 4), fixed(r.medianSeconds, 4),
                 r.gflops.map { fixed($0, 1) } ?? "-", r.medianGflops.map { fixed($0, 1) } ?? "-", "\(r.runs)",
-                r.library ?? "-",
             ]
+            if withPeak { cells.append(r.ofPeak.map { fixed($0, 2) } ?? "-") }
+            cells.append(r.library ?? "-")
+            return cells
         }
         let all = [header] + rows
         let widths = header.indices.map { c in all.map { $0[c].count }.max() ?? 0 }
-        let numeric: Set<Int> = [4, 5, 6, 7, 8]
+        let numeric: Set<Int> = withPeak ? [4, 5, 6, 7, 8, 9] : [4, 5, 6, 7, 8]
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { c, s in
                 let pad = String(repeating: " ", count: widths[c] - s.count)

@@ -31,6 +31,10 @@ public struct BenchmarkResult: Codable, Sendable, Equatable {
     /// Every run's seconds, in run order.
     public var samples: [Double]?
     public var notes: [String]?
+    /// `gflops` as a fraction of the best GEMM GFLOP/s measured in the same run (bench render).
+    public var ofPeak: Double?
+    /// The process's peak resident memory (bench render's `total`).
+    public var peakRSSBytes: Int?
 
     public init(
         name: String, backend: String, precision: String, shape: String, timing: Timing, flops: Double?,
@@ -63,5 +67,7 @@ public struct BenchmarkResult: Codable, Sendable, Equatable {
         case runs, threads, cpu, library
         case openblasCore = "openblas_core"
         case implementation, samples, notes
+        case ofPeak = "of_peak"
+        case peakRSSBytes = "peak_rss_bytes"
     }
 }

@@ -53,8 +53,9 @@ struct ClassToVideoSampling: VideoSampling {
             noise: { step in noise.tensor(shape: latentShape, stream: GaussianNoise.Stream.step(step.iteration)) },
             observe: { it in
                 try state.record(
-                    step: it.step.iteration, of: steps, mode: it.mode, latents: it.result.sample, cache: it.cache,
-                    clock: &clock, checkpointEvery: checkpointEvery, observer: observer, progress: progress)
+                    step: it.step.iteration, of: steps, mode: it.mode, forwardSeconds: it.forwardSeconds,
+                    latents: it.result.sample, cache: it.cache, clock: &clock, checkpointEvery: checkpointEvery,
+                    observer: observer, progress: progress)
             })
         return state.latents
     }

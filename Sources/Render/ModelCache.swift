@@ -7,6 +7,7 @@ import Foundation
 import Jobs
 import Latte
 import TensorCore
+import TextEncoder
 import VAE
 
 /// The class-to-video pair a render needs.
@@ -28,6 +29,8 @@ public final class ModelCache: @unchecked Sendable {
     private var classToVideo: [String: (entry: ModelEntry, model: ClassToVideoModel)] = [:]
     private var textToVideo: [String: (entry: ModelEntry, model: TextToVideoModel)] = [:]
     private var engines: [String: GEMMEngine] = [:]
+    /// Text encoders built in memory (`insert`), by model name; files are read for the others.
+    private var promptEncoders: [String: (entry: ModelEntry, make: () throws -> any PromptEncoding)] = [:]
 
     public init() {}
 
@@ -105,11 +108,52 @@ public final class ModelCache: @unchecked Sendable {
                 throw RenderError.model(name: entry.name, reason: "\(schedulerFile.path): \(error)")
             }
         }
-        // sample_t2v.py overrides these whatever the file says.
+        return TextToVideoModel(transformer: transformer, vae: vae, scheduler: Self.sampleOverrides(scheduler))
+    }
+
+    /// sample_t2v.py overrides these whatever the scheduler file says.
+    private static func sampleOverrides(_ config: DDIMSchedulerConfig) -> DDIMSchedulerConfig {
+        var scheduler = config
         scheduler.betaStart = 0.0001
         scheduler.betaEnd = 0.02
         scheduler.betaSchedule = "linear"
-        return TextToVideoModel(transformer: transformer, vae: vae, scheduler: scheduler)
+        return scheduler
+    }
+
+    /// Makes models built in memory (random weights at full size, `skipdit bench render`) the loaded
+    /// class-to-video model of `entry`: its renders use them and read no files.
+    public func insert(
+        classToVideo transformer: LatteTransformer, vae: VAEDecoder, for entry: ModelEntry,
+        compute: ComputeSettings
+    ) {
+        let key = "\(entry.name)/\(compute.backend.rawValue)/\(compute.precision.rawValue)"
+        lock.lock()
+        classToVideo[key] = (entry, ClassToVideoModel(transformer: transformer, vae: vae))
+        lock.unlock()
+    }
+
+    /// The text-to-video counterpart of `insert(classToVideo:…)`, at `entry.frames` frames with the
+    /// default scheduler; `promptEncoder` builds the text encoder when a job's prompts need
+    /// encoding (it is dropped after, as a loaded one is).
+    public func insert(
+        textToVideo transformer: LatteT2VTransformer, vae: TemporalVAEDecoder,
+        promptEncoder: @escaping () throws -> any PromptEncoding, for entry: ModelEntry, compute: ComputeSettings
+    ) {
+        let key = "\(entry.name)/\(compute.backend.rawValue)/\(compute.precision.rawValue)/\(entry.frames)"
+        lock.lock()
+        textToVideo[key] = (
+            entry, TextToVideoModel(transformer: transformer, vae: vae, scheduler: Self.sampleOverrides(.init()))
+        )
+        promptEncoders[entry.name] = (entry, promptEncoder)
+        lock.unlock()
+    }
+
+    /// The in-memory text encoder's builder for `entry`, if one was inserted for it.
+    func promptEncoder(for entry: ModelEntry) -> (() throws -> any PromptEncoding)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let hit = promptEncoders[entry.name], hit.entry == entry else { return nil }
+        return hit.make
     }
 
     /// The model stored under `key` if it was loaded for this very entry, else `load()`'s, stored.
@@ -137,6 +181,7 @@ public final class ModelCache: @unchecked Sendable {
         lock.lock()
         classToVideo.removeAll()
         textToVideo.removeAll()
+        promptEncoders.removeAll()
         lock.unlock()
     }
 }

@@ -18,21 +18,31 @@ extension RenderPipeline {
         let request = PromptRequest(
             prompt: prompt, negativePrompt: plan.negativePrompt ?? "", withNegative: plan.usesGuidance)
         let textEncoder = base.appendingPathComponent("text_encoder")
+        // A text encoder built in memory (ModelCache.insert) stands in for the files.
+        let inMemory = models.promptEncoder(for: plan.model)
         let identity = [
-            "t5", textEncoder.path, compute.backend.rawValue, compute.precision.rawValue,
-            Self.fileStamp(textEncoder), Self.fileStamp(base.appendingPathComponent("tokenizer")),
+            inMemory == nil ? "t5" : "in-memory", textEncoder.path, compute.backend.rawValue,
+            compute.precision.rawValue, Self.fileStamp(textEncoder),
+            Self.fileStamp(base.appendingPathComponent("tokenizer")),
         ].joined(separator: "|")
         let embeddings: PromptEmbeddings
         do {
             embeddings = try promptCache.embeddings(for: request, model: identity) { () throws(TextEncoderError) in
                 // Loaded here, on a miss only, and dropped on return (the transformer loads afterwards).
-                let engine: GEMMEngine
-                do { engine = try models.engine(for: compute) } catch {
+                let encoder: any PromptEncoding
+                do {
+                    if let inMemory {
+                        encoder = try inMemory()
+                    } else {
+                        encoder = try T5PromptEncoder(
+                            tokenizer: try T5Tokenizer(directory: base.appendingPathComponent("tokenizer")),
+                            encoder: try T5Encoder.load(folder: textEncoder, engine: try models.engine(for: compute)))
+                    }
+                } catch let error as TextEncoderError {
+                    throw error
+                } catch {
                     throw TextEncoderError.weights(path: textEncoder.path, tensor: nil, reason: "\(error)")
                 }
-                let encoder = try T5PromptEncoder(
-                    tokenizer: try T5Tokenizer(directory: base.appendingPathComponent("tokenizer")),
-                    encoder: try T5Encoder.load(folder: textEncoder, engine: engine))
                 return try encoder.embeddings(for: request)
             }
         } catch {

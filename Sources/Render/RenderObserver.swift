@@ -31,10 +31,12 @@ public struct RenderProgress: Sendable {
     public var cachedSteps = 0
 }
 
-/// One sampler step's kind and duration, and the video's full and cached steps including it.
+/// One sampler step's kind and duration (its transformer forward's part of it), and the video's
+/// full and cached steps including it.
 public struct StepTiming: Sendable, Equatable {
     public var mode: StepMode
     public var seconds: Double
+    public var forwardSeconds = 0.0
     public var fullSteps = 0
     public var cachedSteps = 0
 }

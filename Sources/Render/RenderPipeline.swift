@@ -43,6 +43,8 @@ public final class RenderPipeline: @unchecked Sendable {
         didSet { promptCache = PromptEmbeddingCache(directory: promptCacheDirectory) }
     }
     var promptCache = PromptEmbeddingCache()
+    /// When set, the renders' time is added to it phase by phase (`skipdit bench render`).
+    public var profile: RenderProfile?
 
     public init(
         models: ModelCache = ModelCache(), compute: ComputeSettings, checkpointEvery: Int = 5,
@@ -72,6 +74,7 @@ public final class RenderPipeline: @unchecked Sendable {
     public func render(plan: RenderPlan, resume: RenderState?, observer: RenderObserver, videos: Range<Int>? = nil)
         throws -> JobResult
     {
+        let observer = profile?.observing(observer) ?? observer
         let range = videos ?? 0..<plan.videos.count
         precondition(
             range.lowerBound >= 0 && range.upperBound <= plan.videos.count && !range.isEmpty,
@@ -82,6 +85,8 @@ public final class RenderPipeline: @unchecked Sendable {
             RenderProgress(phase: .loading, video: 0, videos: plan.videos.count, step: 0, steps: plan.steps))
         let (sampling, decoder) = try prepare(plan, observer: observer, timings: &timings)
         timings["load"] = Date().timeIntervalSince(loadStart) - (timings["conditioning"] ?? 0)
+        profile?.add(.load, timings["load"] ?? 0)
+        if let conditioning = timings["conditioning"] { profile?.add(.textEncode, conditioning) }
         let digest = Self.digest(plan)
         var state: RenderState
         if let resume, resume.planDigest == digest, range.contains(resume.videoIndex),
@@ -98,6 +103,7 @@ public final class RenderPipeline: @unchecked Sendable {
             let video = plan.videos[state.videoIndex]
             let index = state.videoIndex
             let latents = try sampling.denoise(seed: video.seed, state: &state, observer: observer) { step, timing in
+                profile?.addStep(timing)
                 let done = index * plan.steps + step - stepsDoneAtStart
                 let elapsed = Date().timeIntervalSince(started)
                 let eta = done > 0 ? elapsed / Double(done) * Double(totalSteps - index * plan.steps - step) : nil
@@ -110,9 +116,10 @@ public final class RenderPipeline: @unchecked Sendable {
             observer.progress(
                 RenderProgress(
                     phase: .decoding, video: index, videos: plan.videos.count, step: plan.steps, steps: plan.steps))
-            var finished = try write(
-                sampling.framesToDecode(latents, scalingFactor: decoder.scalingFactor), rounding: sampling.rounding,
-                video: video, plan: plan, decoder: decoder)
+            var scaling = 0.0
+            let z = Stopwatch.time(&scaling) { sampling.framesToDecode(latents, scalingFactor: decoder.scalingFactor) }
+            profile?.add(.decode, scaling)
+            var finished = try write(z, rounding: sampling.rounding, video: video, plan: plan, decoder: decoder)
             if dumpsLatents {
                 let url = video.url.appendingPathExtension("latents.npy")
                 do { try NumPy.write(latents, to: url) } catch {
@@ -242,12 +249,13 @@ public final class RenderPipeline: @unchecked Sendable {
                 path: directory.path, reason: "cannot create the output folder: \(error.localizedDescription)")
         }
         var writer: MP4Writer?
-        var decodeSeconds = 0.0, encodeSeconds = 0.0
+        // decodeSeconds includes the conversion to bytes (the record's "decode"); the profile has both.
+        var decodeSeconds = 0.0, convertSeconds = 0.0, encodeSeconds = 0.0
         var poster: (rgb: [UInt8], width: Int, height: Int)?
         var t0 = Date()
         try decoder.decodeFrames(z) { index, frame in
             let (h, w) = (frame.shape[1], frame.shape[2])
-            let rgb = FrameConversion.uint8(frame, rounding: rounding)
+            let rgb = Stopwatch.time(&convertSeconds) { FrameConversion.uint8(frame, rounding: rounding) }
             let t1 = Date()
             decodeSeconds += t1.timeIntervalSince(t0)
             if writer == nil {
@@ -270,10 +278,15 @@ public final class RenderPipeline: @unchecked Sendable {
                 throw error
             }
         }
+        let sha256 = try SHA256.hex(fileAt: video.url)
         encodeSeconds += Date().timeIntervalSince(t2)
+        profile?.add(.decode, decodeSeconds - convertSeconds)
+        profile?.add(.convert, convertSeconds)
+        profile?.add(.encode, encodeSeconds)
+        profile?.addFrames(f)
         let posterPath = (video.relativePath as NSString).deletingPathExtension + ".png"
         return FinishedVideo(
-            seed: video.seed, path: video.relativePath, poster: posterPath, sha256: try SHA256.hex(fileAt: video.url),
+            seed: video.seed, path: video.relativePath, poster: posterPath, sha256: sha256,
             fullSteps: 0, cachedSteps: 0, timings: ["decode": decodeSeconds, "encode": encodeSeconds])
     }
 }

@@ -19,9 +19,11 @@ struct StepClock {
 extension RenderState {
     /// Records step `step` (0-based) of `total`; saves every `checkpointEvery` steps; throws
     /// RenderError.stopped (after saving) or .cancelled when the observer asks.
+    /// `forwardSeconds`: the step's transformer forward (StepTiming). A checkpoint's write is not
+    /// part of the next step's time.
     mutating func record(
-        step: Int, of total: Int, mode: StepMode, latents: Tensor, cache: SkipCacheState?, clock: inout StepClock,
-        checkpointEvery: Int, observer: RenderObserver, progress: (Int, StepTiming) -> Void
+        step: Int, of total: Int, mode: StepMode, forwardSeconds: Double, latents: Tensor, cache: SkipCacheState?,
+        clock: inout StepClock, checkpointEvery: Int, observer: RenderObserver, progress: (Int, StepTiming) -> Void
     ) throws {
         if mode == .full {
             fullSteps += 1
@@ -39,10 +41,16 @@ extension RenderState {
         let seconds = clock.lap()
         denoiseSeconds += seconds
         progress(
-            step + 1, StepTiming(mode: mode, seconds: seconds, fullSteps: fullSteps, cachedSteps: cachedSteps))
+            step + 1,
+            StepTiming(
+                mode: mode, seconds: seconds, forwardSeconds: forwardSeconds, fullSteps: fullSteps,
+                cachedSteps: cachedSteps))
         switch observer.control() {
         case .proceed:
-            if step + 1 < total && (step + 1) % checkpointEvery == 0 { try observer.save(self) }
+            if step + 1 < total && (step + 1) % checkpointEvery == 0 {
+                try observer.save(self)
+                denoiseSeconds += clock.lap()
+            }
         case .stop:
             try observer.save(self)
             throw RenderError.stopped

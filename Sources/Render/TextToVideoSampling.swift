@@ -48,8 +48,9 @@ struct TextToVideoSampling: VideoSampling {
         let steps = sampler.scheduler.timesteps.count
         _ = try sampler.run(from: state.latents, startStep: state.iteration, cache: initialCache) { it in
             try state.record(
-                step: it.index, of: steps, mode: it.mode, latents: it.latents, cache: it.cache, clock: &clock,
-                checkpointEvery: checkpointEvery, observer: observer, progress: progress)
+                step: it.index, of: steps, mode: it.mode, forwardSeconds: it.forwardSeconds, latents: it.latents,
+                cache: it.cache, clock: &clock, checkpointEvery: checkpointEvery, observer: observer,
+                progress: progress)
         }
         return state.latents
     }

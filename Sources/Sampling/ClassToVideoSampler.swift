@@ -35,25 +35,40 @@ public struct ClassToVideoSampler {
 
     /// The model output the sampler sees at `step` (guidance applied), updating the cache state.
     public func modelOutput(_ x: Tensor, step: DenoiseStep, cache: inout SkipCacheState?) -> Tensor {
+        var seconds = 0.0
+        return modelOutput(x, step: step, cache: &cache, forwardSeconds: &seconds)
+    }
+
+    /// `modelOutput`, adding the transformer forward's seconds to `forwardSeconds`.
+    func modelOutput(_ x: Tensor, step: DenoiseStep, cache: inout SkipCacheState?, forwardSeconds: inout Double)
+        -> Tensor
+    {
         let b = x.shape[0]
         guard guidance != 1, let labels, let null = model.config.nullClass else {
-            return model.forward(x, timesteps: Array(repeating: step.timestep, count: b), labels: labels, cache: &cache)
+            return Stopwatch.time(&forwardSeconds) {
+                model.forward(x, timesteps: Array(repeating: step.timestep, count: b), labels: labels, cache: &cache)
+            }
         }
-        let out = model.forward(
-            ClassifierFreeGuidance.doubled(x), timesteps: Array(repeating: step.timestep, count: 2 * b),
-            labels: labels + Array(repeating: null, count: b), cache: &cache)
+        let doubled = ClassifierFreeGuidance.doubled(x)
+        let out = Stopwatch.time(&forwardSeconds) {
+            model.forward(
+                doubled, timesteps: Array(repeating: step.timestep, count: 2 * b),
+                labels: labels + Array(repeating: null, count: b), cache: &cache)
+        }
         return ClassifierFreeGuidance.conditionalHalf(
             ClassifierFreeGuidance.combine(out, scale: guidance, guidedChannels: model.config.inChannels))
     }
 
-    /// What one iteration did: its mode, the model output the sampler saw, the update, and the
-    /// Skip-Cache state after it.
+    /// What one iteration did: its mode, the model output the sampler saw, the update, the
+    /// Skip-Cache state after it, and the seconds its transformer forward took (the rest of the
+    /// iteration is the sampler's own arithmetic).
     public struct Iteration {
         public let step: DenoiseStep
         public let mode: StepMode
         public let modelOutput: Tensor
         public let result: SamplerStepResult
         public let cache: SkipCacheState?
+        public let forwardSeconds: Double
     }
 
     /// Runs iterations `start…` from x with the Skip-Cache state `cache` (nil: off). `noise` gives
@@ -64,16 +79,21 @@ public struct ClassToVideoSampler {
     ) throws -> Tensor {
         var state = cache
         var mode = StepMode.full
+        var forward = 0.0
         return try loop.run(
             from: x, startIteration: start,
             model: { x, step in
-                let out = modelOutput(x, step: step, cache: &state)
+                forward = 0
+                let out = modelOutput(x, step: step, cache: &state, forwardSeconds: &forward)
                 mode = state?.lastMode ?? .full
                 return out
             },
             noise: noise,
             observe: { step, out, result in
-                try observe(Iteration(step: step, mode: mode, modelOutput: out, result: result, cache: state))
+                try observe(
+                    Iteration(
+                        step: step, mode: mode, modelOutput: out, result: result, cache: state,
+                        forwardSeconds: forward))
             })
     }
 }

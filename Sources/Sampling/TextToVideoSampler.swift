@@ -28,23 +28,36 @@ public struct TextToVideoSampler {
 
     /// eps (1, C, F, H, W) at timestep t, updating the cache state.
     public func eps(_ x: Tensor, timestep t: Int, cache: inout SkipCacheState?) -> Tensor {
+        var seconds = 0.0
+        return eps(x, timestep: t, cache: &cache, forwardSeconds: &seconds)
+    }
+
+    /// `eps`, adding the transformer forward's seconds to `forwardSeconds`.
+    func eps(_ x: Tensor, timestep t: Int, cache: inout SkipCacheState?, forwardSeconds: inout Double) -> Tensor {
         let channels = model.config.inChannels
         guard guidance != 1 else {
-            let raw = model.forward(x, timesteps: [t], caption: captions, cache: &cache)
+            let raw = Stopwatch.time(&forwardSeconds) {
+                model.forward(x, timesteps: [t], caption: captions, cache: &cache)
+            }
             return ClassifierFreeGuidance.leadingChannels(raw, channels)
         }
-        let raw = model.forward(Tensor(stacking: [x, x]), timesteps: [t, t], caption: captions, cache: &cache)
+        let doubled = Tensor(stacking: [x, x])
+        let raw = Stopwatch.time(&forwardSeconds) {
+            model.forward(doubled, timesteps: [t, t], caption: captions, cache: &cache)
+        }
         return ClassifierFreeGuidance.leadingChannels(ClassifierFreeGuidance.guideAll(raw, scale: guidance), channels)
     }
 
-    /// What one step did: its index and timestep, its mode, the latents after it, and the
-    /// Skip-Cache state after it.
+    /// What one step did: its index and timestep, its mode, the latents after it, the Skip-Cache
+    /// state after it, and the seconds its transformer forward took (the rest of the step is the
+    /// sampler's own arithmetic).
     public struct Iteration {
         public let index: Int
         public let timestep: Int
         public let mode: StepMode
         public let latents: Tensor
         public let cache: SkipCacheState?
+        public let forwardSeconds: Double
     }
 
     /// Runs steps `start…` of the schedule from x with the Skip-Cache state `cache` (nil: off);
@@ -55,8 +68,13 @@ public struct TextToVideoSampler {
         var x = x
         var state = cache
         for (i, t) in scheduler.timesteps.enumerated() where i >= start {
-            x = scheduler.step(sample: x, eps: eps(x, timestep: t, cache: &state), timestep: t)
-            try observe(Iteration(index: i, timestep: t, mode: state?.lastMode ?? .full, latents: x, cache: state))
+            var forward = 0.0
+            x = scheduler.step(
+                sample: x, eps: eps(x, timestep: t, cache: &state, forwardSeconds: &forward), timestep: t)
+            try observe(
+                Iteration(
+                    index: i, timestep: t, mode: state?.lastMode ?? .full, latents: x, cache: state,
+                    forwardSeconds: forward))
         }
         return x
     }

@@ -43,6 +43,21 @@ public struct PromptEmbeddings: Sendable {
         self.unconditional = unconditional
     }
 
+    /// The first K positions of T5's states (n, L, D): row 0 the prompt's, row 1 (when n = 2) the
+    /// negative prompt's.
+    public init(states: Tensor, tokenCount k: Int) {
+        precondition(states.rank == 3 && (1...2).contains(states.shape[0]), "T5 states \(states.shape)")
+        let (length, d) = (states.shape[1], states.shape[2])
+        precondition((1...length).contains(k), "\(k) tokens of \(length)")
+        func firstK(_ row: Int) -> Tensor {
+            var t = Tensor(zeros: [k, d])
+            let p = t.mutablePointer()
+            withExtendedLifetime(states) { p.update(from: states.pointer + row * length * d, count: k * d) }
+            return t
+        }
+        self.init(conditional: firstK(0), unconditional: states.shape[0] == 2 ? firstK(1) : nil)
+    }
+
     /// K, the number of caption tokens the transformer attends to.
     public var tokenCount: Int { conditional.shape[0] }
     /// D, the caption channels.
@@ -62,8 +77,16 @@ public struct PromptEmbeddings: Sendable {
     }
 }
 
+/// Prompt requests to `PromptEmbeddings`: the tokenizer and T5 (T5PromptEncoder), or a stand-in
+/// with the same cost (benchmarks).
+public protocol PromptEncoding: AnyObject {
+    /// Identifies the encoder's output (the embedding cache's model key).
+    var identity: String { get }
+    func embeddings(for request: PromptRequest) throws(TextEncoderError) -> PromptEmbeddings
+}
+
 /// Tokenizer + T5 encoder: prompt requests to `PromptEmbeddings`.
-public final class T5PromptEncoder: @unchecked Sendable {
+public final class T5PromptEncoder: PromptEncoding, @unchecked Sendable {
     public let tokenizer: T5Tokenizer
     public let encoder: T5Encoder
     /// Identifies tokenizer, weights, arithmetic and max length (the embedding cache's model key).
@@ -93,16 +116,7 @@ public final class T5PromptEncoder: @unchecked Sendable {
         if request.withNegative {
             prompts.append(try tokenizer.tokenize(request.negativePrompt, preprocessing: request.preprocessing))
         }
-        let states = encoder.encode(prompts)  // (n, L, D)
-        let k = prompts[0].tokenCount
-        let length = tokenizer.maxLength, d = encoder.config.dModel
-        func firstK(_ row: Int) -> Tensor {
-            var t = Tensor(zeros: [k, d])
-            let p = t.mutablePointer()
-            withExtendedLifetime(states) { p.update(from: states.pointer + row * length * d, count: k * d) }
-            return t
-        }
-        return PromptEmbeddings(conditional: firstK(0), unconditional: request.withNegative ? firstK(1) : nil)
+        return PromptEmbeddings(states: encoder.encode(prompts), tokenCount: prompts[0].tokenCount)
     }
 
     /// `embeddings(for:)` through a cache (memory, and disk when the cache has a directory).

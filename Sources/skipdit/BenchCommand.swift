@@ -10,7 +10,10 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks: GEMM, a full-size forward, a VAE frame (GFLOP/s per backend and precision).",
-        subcommands: [BenchGEMMCommand.self, BenchForwardCommand.self, BenchVAECommand.self, BenchCacheCommand.self])
+        subcommands: [
+            BenchGEMMCommand.self, BenchForwardCommand.self, BenchVAECommand.self, BenchCacheCommand.self,
+            BenchRenderCommand.self,
+        ])
 }
 
 /// Options every bench subcommand shares.
