@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_FLAGS ?= -c release
 BIN = .build/release/skipdit
 
-.PHONY: all deps build test demo bench bench-cache bench-slurm lint format install install-files deb clean fuzz test-sanitize soak
+.PHONY: all deps build test demo bench bench-cache bench-peer bench-slurm lint format install install-files deb clean fuzz test-sanitize soak
 
 all: build
 
@@ -54,6 +54,15 @@ bench-cache: build
 	$(BIN) bench cache --steps 12 --seeds 1,2,3 --thresholds 0.25,0.5,1,2,4,8,16 --adaptive-starts 900,1000 --json \
 		--plot docs/cache-frontier-ddim12.svg > out/cache-ddim12.jsonl
 	cat out/cache-ddim50.jsonl out/cache-ddim12.jsonl > Models/demo/cache-calibration.jsonl
+
+# PyTorch beside skipdit on this machine (README, "Benchmarks"): the same full-size forwards and VAE
+# decodes, same shapes and threads, PyTorch and skipdit alternating, with the ratio of their seconds
+# (tools/bench-peer/peer.py). PyTorch comes from a private virtual environment, .venv-peer, installed
+# the first time (scripts/bench-peer). `make bench-peer PEER_ARGS="--tasks c2v,t2v,vae"` adds the slow
+# text-to-video forward; `--json` prints one row per measurement.
+PEER_ARGS ?=
+bench-peer: build
+	scripts/bench-peer $(PEER_ARGS)
 
 # The Slurm executor's batch figure (README, "Running on a Slurm cluster"): one batch of demo-model jobs
 # by a local daemon and by a daemon on a private single-node cluster, in one run.
