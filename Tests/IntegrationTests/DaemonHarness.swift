@@ -56,6 +56,16 @@ enum SkipditBinary {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Writes the job `text` to `folder`/`name`.yaml and renders it with `skipdit render` and the
+    /// configuration `config`, its videos going to `folder`.
+    static func render(job text: String, named name: String, config: URL, in folder: URL) throws -> (
+        status: Int32, output: String
+    ) {
+        let job = folder.appendingPathComponent("\(name).yaml")
+        try Data(text.utf8).write(to: job)
+        return try run(["render", job.path, "--config", config.path, "--output", folder.path])
+    }
+
     /// setpriv's arguments that run `binary arguments` as `user` (group nogroup, no supplementary groups).
     static func asUser(_ user: String, _ binary: URL, _ arguments: [String]) -> [String] {
         ["--reuid=\(user)", "--regid=nogroup", "--clear-groups", "--", binary.path] + arguments

@@ -23,15 +23,11 @@ final class DemoModelTests: XCTestCase {
         XCTAssertEqual(names.count, 7, "the demo model's classes")
         var seen: [(String, Int, String)] = []
         for label in names {
-            let job = output.appendingPathComponent("\(label).yaml")
             let seeds = Self.seeds.map(String.init).joined(separator: ", ")
-            try Data(
-                "version: 1\nmodel: demo\nclass: \(label)\nseeds: [\(seeds)]\ncache: \(cache)\noutput: \"\(label)-{seed}.mp4\"\n"
-                    .utf8
-            ).write(to: job)
-            let (status, text) = try SkipditBinary.run([
-                "render", job.path, "--config", Self.config.path, "--output", output.path,
-            ])
+            let (status, text) = try SkipditBinary.render(
+                job:
+                    "version: 1\nmodel: demo\nclass: \(label)\nseeds: [\(seeds)]\ncache: \(cache)\noutput: \"\(label)-{seed}.mp4\"\n",
+                named: label, config: Self.config, in: output)
             XCTAssertEqual(status, 0, text)
             for seed in Self.seeds {
                 let frames = try MP4Frames.read(

@@ -50,15 +50,11 @@ final class DemoTextToVideoTests: XCTestCase {
         var motionRight = 0, colourRight = 0
         var report: [String] = []
         for (index, held) in grammar.heldOut.enumerated() {
-            let job = output.appendingPathComponent("prompt-\(index).yaml")
             let quoted = held.prompt.replacingOccurrences(of: "\"", with: "\\\"")
-            try Data(
-                "version: 1\ntask: text-to-video\nmodel: demo-t2v\nprompt: \"\(quoted)\"\nseed: 1\noutput: \"p\(index).mp4\"\n"
-                    .utf8
-            ).write(to: job)
-            let (status, text) = try SkipditBinary.run([
-                "render", job.path, "--config", Self.config.path, "--output", output.path,
-            ])
+            let (status, text) = try SkipditBinary.render(
+                job:
+                    "version: 1\ntask: text-to-video\nmodel: demo-t2v\nprompt: \"\(quoted)\"\nseed: 1\noutput: \"p\(index).mp4\"\n",
+                named: "prompt-\(index)", config: Self.config, in: output)
             XCTAssertEqual(status, 0, text)
             guard status == 0 else { continue }
             let frames = try MP4Frames.read(
