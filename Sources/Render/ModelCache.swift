@@ -47,7 +47,7 @@ public final class ModelCache: @unchecked Sendable {
 
     /// The loaded class-to-video model of `entry`.
     public func classToVideo(_ entry: ModelEntry, compute: ComputeSettings) throws -> ClassToVideoModel {
-        let key = "\(entry.name)/\(compute.backend.rawValue)/\(compute.precision.rawValue)"
+        let key = Self.key(entry, compute)
         return try cached(key, entry, in: \.classToVideo) {
             try loadClassToVideo(entry, engine: try engine(for: compute))
         }
@@ -69,7 +69,7 @@ public final class ModelCache: @unchecked Sendable {
 
     /// The loaded text-to-video model of `entry` (base folder + Latte-skip checkpoint + VAE).
     func textToVideo(_ entry: ModelEntry, compute: ComputeSettings, frames: Int) throws -> TextToVideoModel {
-        let key = "\(entry.name)/\(compute.backend.rawValue)/\(compute.precision.rawValue)/\(frames)"
+        let key = Self.key(entry, compute, frames: frames)
         return try cached(key, entry, in: \.textToVideo) {
             try loadTextToVideo(entry, engine: try engine(for: compute), frames: frames)
         }
@@ -126,7 +126,7 @@ public final class ModelCache: @unchecked Sendable {
         classToVideo transformer: LatteTransformer, vae: VAEDecoder, for entry: ModelEntry,
         compute: ComputeSettings
     ) {
-        let key = "\(entry.name)/\(compute.backend.rawValue)/\(compute.precision.rawValue)"
+        let key = Self.key(entry, compute)
         lock.lock()
         classToVideo[key] = (entry, ClassToVideoModel(transformer: transformer, vae: vae))
         lock.unlock()
@@ -139,7 +139,7 @@ public final class ModelCache: @unchecked Sendable {
         textToVideo transformer: LatteT2VTransformer, vae: TemporalVAEDecoder,
         promptEncoder: @escaping () throws -> any PromptEncoding, for entry: ModelEntry, compute: ComputeSettings
     ) {
-        let key = "\(entry.name)/\(compute.backend.rawValue)/\(compute.precision.rawValue)/\(entry.frames)"
+        let key = Self.key(entry, compute, frames: entry.frames)
         lock.lock()
         textToVideo[key] = (
             entry, TextToVideoModel(transformer: transformer, vae: vae, scheduler: Self.sampleOverrides(.init()))
@@ -154,6 +154,12 @@ public final class ModelCache: @unchecked Sendable {
         defer { lock.unlock() }
         guard let hit = promptEncoders[entry.name], hit.entry == entry else { return nil }
         return hit.make
+    }
+
+    /// Where a model of `entry` loaded with `compute` (and, for text-to-video, `frames`) is kept: the
+    /// loaders and `insert` share it.
+    private static func key(_ entry: ModelEntry, _ compute: ComputeSettings, frames: Int? = nil) -> String {
+        "\(entry.name)/\(compute.backend.rawValue)/\(compute.precision.rawValue)" + (frames.map { "/\($0)" } ?? "")
     }
 
     /// The model stored under `key` if it was loaded for this very entry, else `load()`'s, stored.
