@@ -20,20 +20,22 @@ public enum BenchmarkReport {
     }
 
     /// An aligned table: one row per result, with best and median time and GFLOP/s (and the
-    /// fraction of the GEMM peak, when a result has one).
+    /// fraction of the GEMM peak, and the kernel, when a result has one).
     public static func table(_ results: [BenchmarkResult]) -> String {
         let withPeak = results.contains { $0.ofPeak != nil }
+        let withKernel = results.contains { $0.implementation != nil }
         let header =
             [
                 "benchmark", "backend", "precision", "shape", "best s", "median s", "best GFLOP/s",
                 "median GFLOP/s", "runs",
-            ] + (withPeak ? ["of peak"] : []) + ["library"]
+            ] + (withPeak ? ["of peak"] : []) + (withKernel ? ["kernel"] : []) + ["library"]
         let rows = results.map { r -> [String] in
             var cells: [String] = [
                 r.name, r.backend, r.precision, r.shape, fixed(r.seconds, 4), fixed(r.medianSeconds, 4),
                 r.gflops.map { fixed($0, 1) } ?? "-", r.medianGflops.map { fixed($0, 1) } ?? "-", "\(r.runs)",
             ]
             if withPeak { cells.append(r.ofPeak.map { fixed($0, 2) } ?? "-") }
+            if withKernel { cells.append(r.implementation ?? "-") }
             cells.append(r.library ?? "-")
             return cells
         }

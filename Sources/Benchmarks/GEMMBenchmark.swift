@@ -117,13 +117,4 @@ public struct GEMMBenchmark {
     public static var openblasCoreIsForced: Bool {
         (try? OpenBLASLibrary.shared.get().forcedCoreType) != nil
     }
-
-    private func randomValues(_ n: Int, _ state: inout UInt64) -> [Float] {
-        var out = [Float](repeating: 0, count: n)
-        for i in 0..<n {
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            out[i] = Float(state >> 40) / Float(1 << 24) * 2 - 1
-        }
-        return out
-    }
 }

@@ -2,9 +2,11 @@
 // (R, N, 3D) = [q|k|v], head-major), separate q/k/v (T5; cross-attention with Nq ≠ Nk) and the
 // single-head VAE mid-block attention. Work is split into (row, head[, query block]) tiles; each
 // tile runs S = scale·Q·Kᵀ (+ bias, key mask), softmax, O = P·V. Tiles with few keys (temporal
-// attention, N = 16) run concurrently on a SIMD kernel; larger tiles run one after another through
-// the GEMM engine (which parallelises inside and must not be called concurrently: OpenBLAS 0.3.21
-// crashed and slowed down when called from several threads), with S bounded to 16 MiB.
+// attention, N = 16) run concurrently on a SIMD kernel. Larger tiles run on the fused kernel
+// (FusedAttention.swift: key blocks, online softmax, all cores) where the head dim allows, else one
+// after another through the GEMM engine (which parallelises inside and must not be called
+// concurrently: OpenBLAS 0.3.21 crashed and slowed down when called from several threads), with S
+// bounded to 16 MiB.
 
 /// One attention input: the element (row r, token t, channel c) is at
 /// `pointer[r·rowStride + t·tokenStride + c]`; head e uses channels e·hd ..< (e+1)·hd.
@@ -21,6 +23,14 @@ public struct AttentionOperand {
     }
 }
 
+/// Which kernel runs attention tiles with more than `Attention.smallKeyLimit` keys.
+public enum AttentionKernel: String, Sendable, CaseIterable {
+    /// The fused kernel where the head dim allows (whole SIMD8 vectors, at most 256), else `gemm`.
+    case fused
+    /// Two engine GEMMs per tile with the score block in memory.
+    case gemm
+}
+
 /// Attention kernels.
 public enum Attention {
     /// Up to this many keys, tiles run concurrently on the built-in SIMD kernel instead of GEMMs.
@@ -31,7 +41,9 @@ public enum Attention {
     // MARK: Tensor level
 
     /// Self-attention on packed qkv (R, N, 3D) = [q | k | v] → (R, N, D), D = heads·hd.
-    public static func selfAttention(qkv: Tensor, heads: Int, scale: Float, engine: GEMMEngine) -> Tensor {
+    public static func selfAttention(
+        qkv: Tensor, heads: Int, scale: Float, engine: GEMMEngine, kernel: AttentionKernel = .fused
+    ) -> Tensor {
         precondition(
             qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0,
             "selfAttention: qkv \(qkv.shape) must be (R, N, 3·heads·hd)")
@@ -45,7 +57,7 @@ public enum Attention {
                 k: AttentionOperand(p + d, tokenStride: 3 * d, rowStride: 3 * d * n),
                 v: AttentionOperand(p + 2 * d, tokenStride: 3 * d, rowStride: 3 * d * n),
                 rows: r, queries: n, keys: n, heads: heads, headDim: d / heads, scale: scale,
-                into: op, engine: engine)
+                into: op, engine: engine, kernel: kernel)
         }
         return out
     }
@@ -54,7 +66,7 @@ public enum Attention {
     /// keyMask (R, Nk): 0 excludes a key; bias (heads, Nq, Nk) is added to the scaled scores.
     public static func attention(
         q: Tensor, k: Tensor, v: Tensor, heads: Int, scale: Float, keyMask: Tensor? = nil, bias: Tensor? = nil,
-        engine: GEMMEngine
+        engine: GEMMEngine, kernel: AttentionKernel = .fused
     ) -> Tensor {
         precondition(
             q.rank == 3 && k.rank == 3 && k.shape == v.shape && q.shape[2] == k.shape[2]
@@ -76,7 +88,7 @@ public enum Attention {
                 k: AttentionOperand(k.pointer, tokenStride: d, rowStride: kvStride),
                 v: AttentionOperand(v.pointer, tokenStride: d, rowStride: kvStride),
                 rows: r, queries: nq, keys: nk, heads: heads, headDim: d / heads, scale: scale,
-                keyMask: keyMask?.pointer, bias: bias?.pointer, into: op, engine: engine)
+                keyMask: keyMask?.pointer, bias: bias?.pointer, into: op, engine: engine, kernel: kernel)
         }
         return out
     }
@@ -91,7 +103,8 @@ public enum Attention {
         q: AttentionOperand, k: AttentionOperand, v: AttentionOperand,
         rows: Int, queries: Int, keys: Int, heads: Int, headDim: Int, scale: Float,
         keyMask: UnsafePointer<Float>? = nil, bias: UnsafePointer<Float>? = nil,
-        into output: UnsafeMutablePointer<Float>, outputTokenStride: Int? = nil, engine: GEMMEngine
+        into output: UnsafeMutablePointer<Float>, outputTokenStride: Int? = nil, engine: GEMMEngine,
+        kernel: AttentionKernel = .fused
     ) {
         precondition(rows >= 0 && queries >= 0 && keys > 0 && heads > 0 && headDim > 0, "attention: bad sizes")
         let ots = outputTokenStride ?? heads * headDim
@@ -112,6 +125,8 @@ public enum Attention {
                 kt.update(repeating: 0, count: headDim * padded)
                 for pair in range { geometry.runSmall(pair: pair, transposedKeys: kt, scores: kt + headDim * padded) }
             }
+        } else if kernel == .fused, fusable(headDim: headDim) {
+            geometry.runFused(rows: rows)
         } else {
             // Larger tiles: one at a time (the GEMM engine is not called concurrently), the engine
             // and the softmax use all cores.

@@ -12,7 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Benchmarks: GEMM, a full-size forward, a VAE frame (GFLOP/s per backend and precision).",
         subcommands: [
             BenchGEMMCommand.self, BenchForwardCommand.self, BenchVAECommand.self, BenchCacheCommand.self,
-            BenchRenderCommand.self,
+            BenchRenderCommand.self, BenchAttentionCommand.self,
         ])
 }
 

@@ -100,22 +100,40 @@ final class KernelDeterminismTests: XCTestCase {
     func testAttentionRepeatsOnAllCoresOnBothPaths() throws {
         var random = SeededRandom(seed: 16)
         let engine = try makeGEMMEngine(ComputeOptions(backend: .openblas, threads: Parallel.threadCount))
-        // keys 16: the SIMD path (temporal attention); keys 80: the GEMM path (spatial attention).
-        for tokens in [16, Attention.smallKeyLimit + 16] {
+        // keys 16: the SIMD path (temporal attention); keys 80: the fused and the GEMM path.
+        for (tokens, kernel) in [(16, AttentionKernel.fused), (Attention.smallKeyLimit + 16, .fused), (80, .gemm)] {
             let heads = 4, d = 64
             let qkv = random.tensor([6, tokens, 3 * d])
             let mask = Tensor(shape: [6, tokens], values: (0..<(6 * tokens)).map { $0 % 5 == 4 ? 0 : 1 })
             let bias = random.tensor([heads, tokens, tokens])
-            assertRepeatable("self-attention, \(tokens) tokens") {
-                Attention.selfAttention(qkv: qkv, heads: heads, scale: 0.125, engine: engine).scalars
+            assertRepeatable("self-attention, \(tokens) tokens, \(kernel)") {
+                Attention.selfAttention(qkv: qkv, heads: heads, scale: 0.125, engine: engine, kernel: kernel).scalars
             }
             let q = random.tensor([6, tokens, d]), kv = random.tensor([6, tokens, d])
-            assertRepeatable("masked attention with bias, \(tokens) tokens") {
+            assertRepeatable("masked attention with bias, \(tokens) tokens, \(kernel)") {
                 Attention.attention(
-                    q: q, k: kv, v: kv, heads: heads, scale: 0.125, keyMask: mask, bias: bias, engine: engine
+                    q: q, k: kv, v: kv, heads: heads, scale: 0.125, keyMask: mask, bias: bias, engine: engine,
+                    kernel: kernel
                 ).scalars
             }
         }
+    }
+
+    func testFusedAttentionIgnoresThreadCount() throws {
+        // The fused kernel's sums are ordered by its block sizes alone: 1 worker and all give the same bits.
+        var random = SeededRandom(seed: 18)
+        let engine = try makeGEMMEngine(ComputeOptions(backend: .openblas, threads: Parallel.threadCount))
+        let qkv = random.tensor([3, 150, 3 * 4 * 24])
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        var results: [[UInt32]] = []
+        for threads in [1, max(2, saved), 3] {
+            Parallel.threadCount = threads
+            let out = Attention.selfAttention(qkv: qkv, heads: 4, scale: 0.2, engine: engine)
+            results.append(out.scalars.map(\.bitPattern))
+        }
+        XCTAssertEqual(results[0], results[1], "1 worker vs \(max(2, saved))")
+        XCTAssertEqual(results[0], results[2], "1 worker vs 3")
     }
 
     func testOwnKernelsRepeatAndIgnoreAlignment() {
