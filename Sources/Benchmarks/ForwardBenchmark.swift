@@ -9,6 +9,9 @@ import TensorCore
 public struct ForwardBenchmark {
     public var config: LatteConfig
     public var benchmark: Benchmark
+    /// Block chunk sizes (tokens) to measure, interleaved; each gives its own rows (noted as such
+    /// when there are several).
+    public var chunkTokens = [BlockWorkspace.defaultChunkTokens]
 
     public init(config: LatteConfig = .xl2(numClasses: 101), benchmark: Benchmark) {
         self.config = config
@@ -22,8 +25,8 @@ public struct ForwardBenchmark {
         let c = config
         let shapeText = "\(c.numFrames)x\(c.latentSize)x\(c.latentSize)"
         var results: [BenchmarkResult] = []
-        func record(_ name: String, batch: Int, mode: StepMode, timing: Timing) {
-            let r = BenchmarkResult(
+        func record(_ name: String, batch: Int, mode: StepMode, timing: Timing, chunk: Int? = nil) {
+            var r = BenchmarkResult(
                 name: name, backend: engine.backend.rawValue, precision: engine.precision.rawValue,
                 shape: String(
                     format: "B%d %@ %.2f TFLOP", batch, shapeText, c.forwardFLOPs(batch: batch, mode: mode) / 1e12),
@@ -31,6 +34,7 @@ public struct ForwardBenchmark {
                 threads: info?.threads ?? Parallel.threadCount, library: info?.library,
                 openblasCore: engine.backend == .openblas ? try? OpenBLASLibrary.shared.get().coreName : nil,
                 notes: info?.notes)
+            if let chunk { r.notes = (r.notes ?? []) + ["blocks in chunks of \(chunk) tokens"] }
             results.append(r)
             report(r)
         }
@@ -41,10 +45,16 @@ public struct ForwardBenchmark {
                 shape: [batch, c.numFrames, c.inChannels, c.latentSize, c.latentSize], seed: 2, stream: 0)
             let labels: [Int]? = label.map { l in batch == 1 ? [l] : [l, c.nullClass ?? l] }
             var noCache: SkipCacheState? = nil
-            let timing = benchmark.measure {
-                _ = model.forward(x, timesteps: Array(repeating: t, count: batch), labels: labels, cache: &noCache)
+            let timings = benchmark.measureInterleaved(count: chunkTokens.count) { i in
+                _ = model.forward(
+                    x, timesteps: Array(repeating: t, count: batch), labels: labels, cache: &noCache,
+                    chunkTokens: chunkTokens[i])
             }
-            record(batch == 1 ? "forward" : "forward_cfg", batch: batch, mode: .full, timing: timing)
+            for (chunk, timing) in zip(chunkTokens, timings) {
+                record(
+                    batch == 1 ? "forward" : "forward_cfg", batch: batch, mode: .full, timing: timing,
+                    chunk: chunkTokens.count > 1 ? chunk : nil)
+            }
         }
         // A cached step at the CFG batch: fill the cache with one full call, then time cached calls.
         let x = RandomNormal.tensor(

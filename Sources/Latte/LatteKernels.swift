@@ -146,14 +146,11 @@ enum LatteKernels {
             rowsPerCond: rowsPerSample, eps: 1e-6, into: out)
     }
 
-    /// h (R, N, D) += gate ⊙ y with the gate of each row's sample.
+    /// h (tokens, D) += gate (D) ⊙ y, one gate for every token.
     static func gatedResidual(
-        _ h: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, rows: Int, tokens: Int, dim: Int,
-        gate: UnsafePointer<Float>, modulationStride: Int, rowsPerSample: Int
+        _ h: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, tokens: Int, dim: Int, gate: UnsafePointer<Float>
     ) {
-        Elementwise.addGated(
-            into: h, y, gate: gate, rows: rows, tokens: tokens, dim: dim, gateRowStride: modulationStride,
-            rowsPerGate: rowsPerSample)
+        Elementwise.addGated(into: h, y, gate: gate, rows: 1, tokens: tokens, dim: dim, gateRowStride: 0)
     }
 
     static func geluTanhInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {

@@ -53,19 +53,21 @@ struct LatteT2VBlock {
         _ x: inout Tensor, t6: Tensor, rowsPerSample: Int, heads: Int, caption: Tensor?, keyMask: Tensor?,
         workspace ws: BlockWorkspace, engine: GEMMEngine
     ) {
-        let (r, n, d) = (x.shape[0], x.shape[1], x.shape[2])
+        let (n, d) = (x.shape[1], x.shape[2])
         core.run(
             &x, modulation: modulation(t6), rowsPerSample: rowsPerSample, heads: heads, workspace: ws, engine: engine
-        ) { xp in
+        ) { c in
             guard let crossQ, let crossOut, let caption else { return }
+            let l = caption.shape[1]
             withExtendedLifetime((caption, keyMask)) {
-                crossQ.apply(xp, rows: r * n, into: ws.normed, engine: engine)
+                crossQ.apply(c.x, rows: c.tokens, into: ws.normed, engine: engine)
                 LatteKernels.crossAttention(
-                    queries: ws.normed, rows: r, sequence: n, rowsPerSample: rowsPerSample, keyValues: caption.pointer,
-                    keys: caption.shape[1], keyMask: keyMask?.pointer, heads: heads, dim: d, into: ws.attended,
+                    queries: ws.normed, rows: c.rows, sequence: n, rowsPerSample: c.rows,
+                    keyValues: caption.pointer + c.sample * l * 2 * d, keys: l,
+                    keyMask: keyMask.map { $0.pointer + c.sample * l }, heads: heads, dim: d, into: ws.attended,
                     engine: engine)
-                crossOut.apply(ws.attended, rows: r * n, into: ws.normed, engine: engine)
-                LatteKernels.addInPlace(xp, ws.normed, count: r * n * d)
+                crossOut.apply(ws.attended, rows: c.tokens, into: ws.normed, engine: engine)
+                LatteKernels.addInPlace(c.x, ws.normed, count: c.tokens * d)
             }
         }
     }

@@ -66,10 +66,11 @@ public final class LatteT2VTransformer: @unchecked Sendable {
     /// One forward pass (official `forward`; with `cache`, the Latte_skip_cache behaviour).
     /// - x: (B, C, F, H, W) latents; timesteps: B integer timesteps; caption: (B, L, Dc) encoder
     ///   states; mask: (B, L) with 1 = keep (the official pipeline passes none).
+    /// - chunkTokens: tokens per block chunk (the workspace size; see `BlockWorkspace`).
     /// - Returns: (B, 2C, F, H, W).
     public func forward(
         _ x: Tensor, timesteps: [Int], caption: Tensor, mask: [[Int]]? = nil, cache: inout SkipCacheState?,
-        trace: ((String, Tensor) -> Void)? = nil
+        trace: ((String, Tensor) -> Void)? = nil, chunkTokens: Int = BlockWorkspace.defaultChunkTokens
     ) -> Tensor {
         let c = config, d = c.hiddenSize, p = c.patchSize
         precondition(
@@ -114,7 +115,7 @@ public final class LatteT2VTransformer: @unchecked Sendable {
 
         let temporalTable = PositionTables.temporal(frames: f, dim: d)
         trace?("temp_pos_embed_table", temporalTable)
-        let ws = BlockWorkspace()
+        let ws = BlockWorkspace(chunkTokens: chunkTokens)
         let layers = c.numLayers, skips = c.skipCount, branch = cache?.schedule.branch ?? 1
         let cacheLayer = layers - branch
         var stack: [Tensor] = []

@@ -74,10 +74,12 @@ public final class LatteTransformer: @unchecked Sendable {
     ///   labels: B class ids (class-conditional models; the null id is numClasses), nil otherwise.
     /// - cache: the render's Skip-Cache state; nil runs the plain Latte_skip forward.
     /// - trace: receives named intermediates in the official layouts (for conformance checks).
+    /// - chunkTokens: tokens per block chunk (the workspace size; see `BlockWorkspace`).
     /// - Returns: (B, F, 2C, H, W): eps in channels [0, C), the variance value v in [C, 2C).
     public func forward(
         _ x: Tensor, timesteps: [Int], labels: [Int]?, cache: inout SkipCacheState?,
-        trace: ((String, Tensor) -> Void)? = nil
+        trace: ((String, Tensor) -> Void)? = nil,
+        chunkTokens: Int = BlockWorkspace.defaultChunkTokens
     ) -> Tensor {
         let c = config
         let (b, f, d, t) = (x.shape[0], c.numFrames, c.hiddenSize, c.tokensPerFrame)
@@ -110,7 +112,7 @@ public final class LatteTransformer: @unchecked Sendable {
         LatteKernels.siluInPlace(&siluCond)
 
         // Block pairs with skip push/pop; on cached steps only the outer `branch` pairs run.
-        let ws = BlockWorkspace()
+        let ws = BlockWorkspace(chunkTokens: chunkTokens)
         let pairs = c.pairs, skips = c.skipCount, branch = cache?.schedule.branch ?? 1
         let cachePair = pairs - branch
         var stack: [Tensor] = []

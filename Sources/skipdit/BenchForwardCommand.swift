@@ -17,13 +17,24 @@ struct BenchForwardCommand: ParsableCommand {
     @Option(help: "Which model: c2v (Latte-XL/2-skip) or t2v (Latte T2V + T5-XXL).")
     var task = Task.c2v
 
+    @Option(
+        name: .customLong("chunk-tokens"),
+        help: "c2v: tokens per block chunk, repeatable to compare sizes interleaved (default: the renderer's 1024).")
+    var chunkTokens: [Int] = []
+
     @OptionGroup var common: BenchCommonOptions
 
     @OptionGroup var engines: BenchEngineOptions
 
+    func validate() throws {
+        for c in chunkTokens where c < 1 { throw ValidationError("--chunk-tokens \(c) must be at least 1") }
+        if !chunkTokens.isEmpty, task != .c2v { throw ValidationError("--chunk-tokens is for --task c2v") }
+    }
+
     func run() throws {
         var results: [BenchmarkResult] = []
-        let c2v = ForwardBenchmark(benchmark: common.benchmark)
+        var c2v = ForwardBenchmark(benchmark: common.benchmark)
+        if !chunkTokens.isEmpty { c2v.chunkTokens = chunkTokens }
         let t2v = TextToVideoForwardBenchmark(benchmark: common.benchmark)
         for (b, p) in engines.configurations {
             let engine = try makeGEMMEngine(ComputeOptions(backend: b, precision: p, threads: common.threads))
