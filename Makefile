@@ -40,6 +40,7 @@ test-sanitize: deps
 bench: build
 	$(BIN) bench gemm
 	$(BIN) bench forward
+	$(BIN) bench attention
 	$(BIN) bench vae
 	$(BIN) bench cache --runs 3
 
