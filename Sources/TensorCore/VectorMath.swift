@@ -1,5 +1,8 @@
 // Vectorised math for the kernels: unaligned SIMD loads/stores on raw float pointers, and
 // exp / sigmoid / erfc on SIMD8<Float> (Cephes-style range reduction + polynomial, about 2 ulp).
+// The SIMD8 functions are @_transparent: with @inline(__always) the optimiser still called them
+// out of line from some kernels, passing each SIMD8 as two 128-bit halves (perf: softmax and GELU
+// ran several times slower).
 
 /// SIMD width used by the streaming kernels (two AVX2 registers).
 @usableFromInline let vectorWidth = 16
@@ -59,7 +62,7 @@ public enum VectorMath {
 
     /// e^x for x ≤ 0 (including −∞, giving 0), as `exp` but with fused multiply-adds (a few ulp
     /// closer) and without the upper clamp: the softmax kernels' exp of scores minus their maximum.
-    @inlinable @inline(__always)
+    @_transparent
     public static func expNonPositive(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let xc = x.replacing(with: -87, where: x .< -87)
         let magic = SIMD8<Float>(repeating: 12_582_912)
@@ -95,7 +98,7 @@ public enum VectorMath {
     }
 
     /// The largest of the 8 lanes (NaN-free input), in three vector steps.
-    @inlinable @inline(__always)
+    @_transparent
     public static func horizontalMax(_ v: SIMD8<Float>) -> Float {
         var h = v.lowHalf
         h.replace(with: v.highHalf, where: v.highHalf .> h)
@@ -105,7 +108,7 @@ public enum VectorMath {
     }
 
     /// The sum of the 8 lanes, pairwise: ((v0+v4)+(v2+v6)) + ((v1+v5)+(v3+v7)).
-    @inlinable @inline(__always)
+    @_transparent
     public static func horizontalSum(_ v: SIMD8<Float>) -> Float {
         let h = v.lowHalf + v.highHalf
         let q = h.lowHalf + h.highHalf
@@ -113,13 +116,13 @@ public enum VectorMath {
     }
 
     /// 1 / (1 + e^-x).
-    @inlinable @inline(__always)
+    @_transparent
     public static func sigmoid(_ x: SIMD8<Float>) -> SIMD8<Float> {
         1 / (1 + exp(-x))
     }
 
     /// Complementary error function, relative error < 1.2e-7 + exp's (Numerical Recipes erfcc).
-    @inlinable @inline(__always)
+    @_transparent
     public static func erfc(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let z = x.replacing(with: -x, where: x .< 0)
         let t = 1 / (1 + 0.5 * z)
