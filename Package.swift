@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "DaemonTests", dependencies: ["Daemon"]),
         .testTarget(name: "IntegrationTests", dependencies: ["TestSupport"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Jobs", "TestSupport"]),
-        .target(name: "TestSupport", dependencies: ["Checkpoints", "TensorCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Checkpoints", "TensorCore", "Latte"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v5]
 )

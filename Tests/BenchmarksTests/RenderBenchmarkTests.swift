@@ -7,6 +7,7 @@ import Foundation
 import Jobs
 import Latte
 import TensorCore
+import TestSupport
 import TextEncoder
 import VAE
 import XCTest
@@ -14,19 +15,9 @@ import XCTest
 final class RenderBenchmarkTests: XCTestCase {
     static func tinySizes() throws -> RenderBenchmark.Sizes {
         var sizes = RenderBenchmark.Sizes()
-        sizes.classToVideo = LatteConfig(
-            hiddenSize: 32, depth: 28, numHeads: 2, patchSize: 2, inChannels: 4, outChannels: 8, numFrames: 4,
-            latentSize: 8, numClasses: 101, mlpHidden: 128, frequencyEmbeddingSize: 256)
+        sizes.classToVideo = TinyModels.classToVideo(depth: 28, classes: 101)
         sizes.vae = AutoencoderKLConfig(blockOutChannels: [32, 32], layersPerBlock: 1)
-        sizes.textToVideo = try JSONDecoder().decode(
-            LatteT2VConfig.self,
-            from: Data(
-                """
-                {"num_attention_heads": 2, "attention_head_dim": 16, "in_channels": 4, "out_channels": 8,
-                 "num_layers": 28, "patch_size": 2, "sample_size": 8, "video_length": 4, "caption_channels": 32,
-                 "cross_attention_dim": 32, "norm_eps": 1e-6, "activation_fn": "gelu-approximate",
-                 "attention_bias": true, "norm_type": "ada_norm_single", "norm_elementwise_affine": false}
-                """.utf8))
+        sizes.textToVideo = try TinyModels.textToVideo(layers: 28)
         sizes.textToVideoFrames = 4
         sizes.t5 = T5Config(dModel: 32, dKV: 8, numHeads: 4, dFF: 64, numLayers: 2, vocabSize: 200)
         sizes.temporalVAE = TemporalDecoderConfig(blockOutChannels: [32, 32], layersPerBlock: 1)

@@ -6,6 +6,7 @@
 import Foundation
 import Latte
 import TensorCore
+import TestSupport
 import XCTest
 
 final class BlockChunkingTests: XCTestCase {
@@ -18,9 +19,7 @@ final class BlockChunkingTests: XCTestCase {
 
     func testClassToVideoChunkings() throws {
         let engine = try OpenBLASEngine()
-        let config = LatteConfig(
-            hiddenSize: 32, depth: 4, numHeads: 2, patchSize: 2, inChannels: 4, outChannels: 8, numFrames: 4,
-            latentSize: 8, numClasses: 10, mlpHidden: 128, frequencyEmbeddingSize: 256)
+        let config = TinyModels.classToVideo(depth: 4, classes: 10)
         let model = try LatteTransformer.random(config: config, seed: 5, engine: engine)
         let x = RandomNormal.tensor(shape: [2, 4, 4, 8, 8], seed: 6, stream: 0)
         func run(_ chunk: Int) -> Tensor {
@@ -38,15 +37,7 @@ final class BlockChunkingTests: XCTestCase {
 
     func testTextToVideoChunkingsKeepEachSamplesCaption() throws {
         let engine = try OpenBLASEngine()
-        let config = try JSONDecoder().decode(
-            LatteT2VConfig.self,
-            from: Data(
-                """
-                {"num_attention_heads": 2, "attention_head_dim": 16, "in_channels": 4, "out_channels": 8,
-                 "num_layers": 4, "patch_size": 2, "sample_size": 8, "video_length": 4, "caption_channels": 32,
-                 "cross_attention_dim": 32, "norm_eps": 1e-6, "activation_fn": "gelu-approximate",
-                 "attention_bias": true, "norm_type": "ada_norm_single", "norm_elementwise_affine": false}
-                """.utf8))
+        let config = try TinyModels.textToVideo(layers: 4)
         let model = try LatteT2VTransformer.random(config: config, seed: 7, engine: engine)
         let x = RandomNormal.tensor(shape: [2, 4, 4, 8, 8], seed: 8, stream: 0)
         let caption = RandomNormal.tensor(shape: [2, 9, 32], seed: 9, stream: 0)
