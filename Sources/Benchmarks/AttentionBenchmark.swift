@@ -64,17 +64,9 @@ public struct AttentionBenchmark {
             throw .engine("\(error)")
         }
         let info = (engine as? GEMMEngineDescribing)?.info
-        var yardstick = GEMMBenchmark()
-        yardstick.shapes = gemmShapes
-        yardstick.configurations = [(engine.backend, engine.precision)]
-        yardstick.benchmark = Benchmark(warmup: 1, runs: 3)
-        yardstick.threads = threads
-        let gemms = try yardstick.run()
-        guard var peak = gemms.max(by: { ($0.gflops ?? 0) < ($1.gflops ?? 0) }), let peakGflops = peak.gflops else {
-            throw .engine("the yardstick GEMMs gave no GFLOP/s")
-        }
-        peak.name = "gemm_peak"
-        peak.notes = ["the best of \(gemms.map(\.shape).joined(separator: ", ")): the ratios' yardstick"]
+        let peak = try GEMMBenchmark.peak(
+            engine: engine, shapes: gemmShapes, threads: threads, benchmark: Benchmark(warmup: 1, runs: 3))
+        let peakGflops = peak.gflops ?? .nan
         report(peak)
         var results = [peak]
         var seed: UInt64 = 2024

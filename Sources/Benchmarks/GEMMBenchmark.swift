@@ -113,6 +113,25 @@ public struct GEMMBenchmark {
         return results
     }
 
+    /// The yardstick of the `of_peak` ratios: the best GFLOP/s of `shapes` at `engine`'s backend and
+    /// precision, as a row named `gemm_peak`.
+    public static func peak(
+        engine: GEMMEngine, shapes: [GEMMShape], threads: Int?, benchmark: Benchmark
+    ) throws(BenchmarkError) -> BenchmarkResult {
+        var yardstick = GEMMBenchmark()
+        yardstick.shapes = shapes
+        yardstick.configurations = [(engine.backend, engine.precision)]
+        yardstick.benchmark = benchmark
+        yardstick.threads = threads
+        let gemms = try yardstick.run()
+        guard var peak = gemms.max(by: { ($0.gflops ?? 0) < ($1.gflops ?? 0) }), peak.gflops != nil else {
+            throw .engine("the yardstick GEMMs gave no GFLOP/s")
+        }
+        peak.name = "gemm_peak"
+        peak.notes = ["the best of \(gemms.map(\.shape).joined(separator: ", ")): the ratios' yardstick"]
+        return peak
+    }
+
     /// Whether this process forces OpenBLAS's kernels, so that an "as shipped" run differs.
     public static var openblasCoreIsForced: Bool {
         (try? OpenBLASLibrary.shared.get().forcedCoreType) != nil

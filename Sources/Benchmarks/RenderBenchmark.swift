@@ -66,18 +66,10 @@ public struct RenderBenchmark {
         let info = (engine as? GEMMEngineDescribing)?.info
         let threads = info?.threads ?? Parallel.threadCount
 
-        var yardstick = GEMMBenchmark()
-        yardstick.shapes = sizes.gemmShapes
-        yardstick.configurations = [(engine.backend, engine.precision)]
-        yardstick.benchmark = gemm
-        yardstick.threads = compute.threads > 0 ? compute.threads : nil
-        let gemms = try yardstick.run()
-        guard let peak = gemms.max(by: { ($0.gflops ?? 0) < ($1.gflops ?? 0) }), let peakGflops = peak.gflops else {
-            throw BenchmarkError.engine("the yardstick GEMMs gave no GFLOP/s")
-        }
-        var peakRow = peak
-        peakRow.name = "gemm_peak"
-        peakRow.notes = ["the best of \(gemms.map(\.shape).joined(separator: ", ")): the ratios' yardstick"]
+        let peakRow = try GEMMBenchmark.peak(
+            engine: engine, shapes: sizes.gemmShapes, threads: compute.threads > 0 ? compute.threads : nil,
+            benchmark: gemm)
+        let peakGflops = peakRow.gflops ?? .nan
         report(peakRow)
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(

@@ -155,8 +155,7 @@ public enum Attention {
             engine.gemm(
                 transA: false, transB: true, m: nb, n: keys, k: headDim, alpha: scale,
                 a: qp, lda: q.tokenStride, b: kp, ldb: k.tokenStride, beta: 0, c: s, ldc: keys)
-            let mask = keyMask.map { $0 + r * keys }
-            let allMasked = mask.map { m in (0..<keys).allSatisfy { m[$0] == 0 } } ?? false
+            let (mask, allMasked) = keyMask(row: r)
             Parallel.forRange(nb, grain: max(1, 8192 / keys)) { range in
                 for i in range { finishScores(s + i * keys, query: q0 + i, head: e, mask: mask, allMasked: allMasked) }
             }
@@ -164,6 +163,34 @@ public enum Attention {
                 transA: false, transB: false, m: nb, n: headDim, k: keys, alpha: 1,
                 a: s, lda: keys, b: vp, ldb: v.tokenStride, beta: 0,
                 c: output + (r * queries + q0) * ots + e * headDim, ldc: ots)
+        }
+
+        /// Row r's key mask (nil: none) and whether it excludes every key.
+        func keyMask(row r: Int) -> (mask: UnsafePointer<Float>?, allMasked: Bool) {
+            let mask = keyMask.map { $0 + r * keys }
+            return (mask, mask.map { m in (0..<keys).allSatisfy { m[$0] == 0 } } ?? false)
+        }
+
+        /// kt[c·columns + j] = k[row r, key j, head e, channel c] for every key j.
+        func transposeKeys(row r: Int, head e: Int, into kt: UnsafeMutablePointer<Float>, columns: Int) {
+            let kp = k.pointer + r * k.rowStride + e * headDim
+            for j in 0..<keys {
+                let src = kp + j * k.tokenStride
+                for c in 0..<headDim { kt[c * columns + j] = src[c] }
+            }
+        }
+
+        /// Scores of query i, head e for keys k0 ..< k0 + count: adds their bias and sets the keys the
+        /// mask excludes to −∞.
+        @inline(__always)
+        func addBiasAndMask(
+            _ row: UnsafeMutablePointer<Float>, query i: Int, head e: Int, mask: UnsafePointer<Float>?,
+            firstKey k0: Int = 0, count: Int
+        ) {
+            if let b = bias {
+                Elementwise.addRun(UnsafePointer(row), 1, b + (e * queries + i) * keys + k0, 1, row, count)
+            }
+            if let m = mask { for j in 0..<count where m[k0 + j] == 0 { row[j] = -.infinity } }
         }
 
         /// Adds the bias row, applies the key mask and takes the softmax of one score row.
@@ -174,10 +201,7 @@ public enum Attention {
             if allMasked {
                 row.update(repeating: 0, count: keys)
             } else {
-                if let b = bias {
-                    Elementwise.addRun(UnsafePointer(row), 1, b + (e * queries + i) * keys, 1, row, keys)
-                }
-                if let m = mask { for j in 0..<keys where m[j] == 0 { row[j] = -.infinity } }
+                addBiasAndMask(row, query: i, head: e, mask: mask, count: keys)
             }
             Softmax.row(row, keys)
         }
@@ -188,14 +212,9 @@ public enum Attention {
         {
             let r = pair / heads, e = pair % heads
             let padded = (keys + 15) & ~15
-            let kp = k.pointer + r * k.rowStride + e * headDim
             let vp = v.pointer + r * v.rowStride + e * headDim
-            for j in 0..<keys {
-                let src = kp + j * k.tokenStride
-                for c in 0..<headDim { kt[c * padded + j] = src[c] }
-            }
-            let mask = keyMask.map { $0 + r * keys }
-            let allMasked = mask.map { m in (0..<keys).allSatisfy { m[$0] == 0 } } ?? false
+            transposeKeys(row: r, head: e, into: kt, columns: padded)
+            let (mask, allMasked) = keyMask(row: r)
             var i0 = 0
             while i0 < queries {
                 // Scores for up to 4 queries at once (independent accumulators hide FMA latency).

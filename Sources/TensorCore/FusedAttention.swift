@@ -79,17 +79,12 @@ final class FusedWorkspace {
     func pack(pair: Int) {
         let r = pair / g.heads, e = pair % g.heads
         let hd = g.headDim, nkp = paddedKeys
-        let kp = g.k.pointer + r * g.k.rowStride + e * hd
         let vsrc = g.v.pointer + r * g.v.rowStride + e * hd
-        for j in 0..<g.keys {
-            let src = kp + j * g.k.tokenStride
-            for c in 0..<hd { kt[c * nkp + j] = src[c] }
-            (vp + j * hd).update(from: vsrc + j * g.v.tokenStride, count: hd)
-        }
+        g.transposeKeys(row: r, head: e, into: kt, columns: nkp)
+        for j in 0..<g.keys { (vp + j * hd).update(from: vsrc + j * g.v.tokenStride, count: hd) }
         for c in 0..<hd { (kt + c * nkp + g.keys).update(repeating: 0, count: nkp - g.keys) }
         (vp + g.keys * hd).update(repeating: 0, count: (nkp - g.keys) * hd)
-        mask = g.keyMask.map { $0 + r * g.keys }
-        allMasked = mask.map { mk in (0..<g.keys).allSatisfy { mk[$0] == 0 } } ?? false
+        (mask, allMasked) = g.keyMask(row: r)
     }
 
     /// One tile: queries firstQuery ..< firstQuery + queryBlock (clipped) of the packed pair.
@@ -187,11 +182,7 @@ final class FusedWorkspace {
     func foldScores(row i: Int, query: Int, head e: Int, firstKey k0: Int, validKeys valid: Int) {
         let bk = Attention.fusedKeyBlock
         let row = s + i * bk
-        if let b = g.bias {
-            let br = b + (e * g.queries + query) * g.keys + k0
-            for j in 0..<valid { row[j] += br[j] }
-        }
-        if let mk = mask { for j in 0..<valid where mk[k0 + j] == 0 { row[j] = -.infinity } }
+        g.addBiasAndMask(row, query: query, head: e, mask: mask, firstKey: k0, count: valid)
         for j in valid..<bk { row[j] = -.infinity }
         var mv = SIMD8<Float>(repeating: -.infinity)
         var j = 0
