@@ -39,7 +39,7 @@ public final class BlockWorkspace {
     /// Tokens per chunk. Every sub-block of a block is row-local (attention runs within a row), so a
     /// block runs chunk by chunk of whole rows of one sample, at most this many tokens each (at
     /// least one row): the workspace holds one chunk (the MLP's hidden activations are 4D per
-    /// token) instead of the whole stream, and the GEMMs still run at M ≈ 1024, within 2% of their
+    /// token) instead of the whole stream, and the GEMMs still run at M ≈ 1024, within 3% of their
     /// speed at 4096 (bench gemm).
     public static let defaultChunkTokens = 1024
 
